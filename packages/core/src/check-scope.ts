@@ -1,0 +1,88 @@
+/** The scope decision, without any web framework. */
+import type { RouteTable } from './compile-routes';
+import { parseScopes, type ScopesInput } from './scopes';
+import type { CompiledRule, RouteParams } from './types';
+
+/** Why a request was allowed or denied. */
+export type DecisionReason =
+  /** The rule is public: no token needed. */
+  | 'public'
+  /** The rule requires no scope; the caller has a token. */
+  | 'authenticated'
+  /** The token holds every scope the rule requires. */
+  | 'scope'
+  /** GET/HEAD allowed by the table's read-all scope (e.g. `all.read`). */
+  | 'read-all'
+  /** The rule needs a token and there is none. */
+  | 'unauthenticated'
+  /** The token lacks scopes the rule requires. */
+  | 'insufficient-scope'
+  /** No rule covers this method and path. */
+  | 'no-route'
+  /** A matched param has malformed percent-encoding (Express answers 400). */
+  | 'bad-path';
+
+/** The outcome of `checkScope`. */
+export interface Decision {
+  readonly allowed: boolean;
+  readonly reason: DecisionReason;
+  /** The rule Express would dispatch to; `null` for `no-route`. */
+  readonly rule: CompiledRule | null;
+  /** Decoded route params; `{}` unless matched. */
+  readonly params: RouteParams;
+  /** The rule's required scopes (`[]` when public, authenticated-only, or unmatched). */
+  readonly required: readonly string[];
+  /** Required scopes the token lacks (all of them when there is no token). */
+  readonly missing: readonly string[];
+}
+
+/** The request, as far as the decision needs it. */
+export interface ScopeRequest {
+  /** HTTP method, any case. */
+  method: string;
+  /** Raw (still percent-encoded) pathname; a query string is ignored. */
+  path: string;
+}
+
+const NONE: readonly string[] = Object.freeze([]);
+const NO_PARAMS: RouteParams = Object.freeze(Object.create(null));
+
+/**
+ * Decide whether a caller holding `scopes` may make `request`, exactly as the table's rules say
+ * and on the rule Express would run. Pure and synchronous.
+ *
+ * @param scopes the token's scopes: a space-delimited string, an iterable, or `null` for no token.
+ * @example
+ * const d = checkScope(table, { method: 'GET', path: '/users/42' }, 'users.read');
+ * if (!d.allowed) console.log(d.reason, d.missing);
+ */
+export function checkScope(table: RouteTable, request: ScopeRequest, scopes: ScopesInput): Decision {
+  const found = table.lookup(request.method, request.path);
+  if (found.kind === 'no-route') return decision(false, 'no-route', null, NO_PARAMS, NONE, NONE);
+  if (found.kind === 'bad-path') return decision(false, 'bad-path', found.rule, NO_PARAMS, found.rule.scopes, NONE);
+  const { rule, params } = found;
+  if (rule.public) return decision(true, 'public', rule, params, NONE, NONE);
+  if (scopes === null || scopes === undefined) return decision(false, 'unauthenticated', rule, params, rule.scopes, rule.scopes);
+  const held = parseScopes(scopes);
+  if (rule.scopes.length === 0) return decision(true, 'authenticated', rule, params, NONE, NONE);
+  let missing: string[] | null = null;
+  for (const s of rule.scopes) if (!held.has(s)) (missing ??= []).push(s);
+  if (!missing) return decision(true, 'scope', rule, params, rule.scopes, NONE);
+  const readAll = table.options.readAllScope;
+  if (readAll !== null && held.has(readAll)) {
+    const m = request.method.toUpperCase();
+    if (m === 'GET' || m === 'HEAD') return decision(true, 'read-all', rule, params, rule.scopes, NONE);
+  }
+  return decision(false, 'insufficient-scope', rule, params, rule.scopes, Object.freeze(missing));
+}
+
+function decision(
+  allowed: boolean,
+  reason: DecisionReason,
+  rule: CompiledRule | null,
+  params: RouteParams,
+  required: readonly string[],
+  missing: readonly string[],
+): Decision {
+  return { allowed, reason, rule, params, required, missing };
+}

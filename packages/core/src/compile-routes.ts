@@ -1,0 +1,535 @@
+/**
+ * The route-table compiler: rules → validated, flattened patterns → a segment trie of plain
+ * data → lookups that answer exactly as Express 5's router would.
+ *
+ * How Express 5 matches (router 2.x over path-to-regexp 8): each route calls
+ * `match(pattern, { sensitive, trailing: !strict, end: true, decode: decodeParam })` on the raw,
+ * still percent-encoded pathname (no query, no dot-segment or slash merging). The regexp is
+ * `^(?:alt1|alt2|…)(?:\/$)?$` with flag `i` unless case-sensitive, where the alternatives are the
+ * pattern with each `{optional}` group taken, then left out. Params are `[^/]+`-like (never cross
+ * a `/`), wildcards `[^]+`-like (may). The first registered route whose pattern matches and which
+ * handles the method runs; a GET route handles HEAD unless it declares HEAD itself.
+ *
+ * How we match the same language without a regexp per rule:
+ * 1. Parse each pattern with path-to-regexp itself (same grammar, same errors) and flatten its
+ *    groups in path-to-regexp's order (group taken first).
+ * 2. Split each alternative at `/` into segments. A segment of plain text is a `static` node, a
+ *    segment that is exactly one `:param` is a `param` node. The first segment holding anything
+ *    else (a wildcard, or text and params mixed, like `:file.:ext`) and all that follows it
+ *    becomes a `tail`: a regexp built by path-to-regexp from just those tokens. Because a static
+ *    or param segment always consumes exactly one path segment, the trie walk fixes where the
+ *    tail starts, and the tail's regexp equals the corresponding part of Express's regexp.
+ * 3. Lookup walks the trie segment by segment (hash lookup on static children, then the param
+ *    child) and keeps the candidate with the lowest priority = (rule index, alternative index):
+ *    exactly the route Express would dispatch to. Subtrees whose best priority cannot win are
+ *    pruned, so the cost follows the path's length, not the table's size.
+ */
+import { parse, pathToRegexp, PathError, TokenData } from 'path-to-regexp';
+import type { Token } from 'path-to-regexp';
+import { foldCase } from './case-fold';
+import { BadPathError, RouteConfigError, type RuleLocation } from './errors';
+import { findAmbiguity } from './route-overlap';
+import { mergeText, splitSegments, type FlatToken } from './pattern';
+import { printTable } from './print-table';
+import type {
+  CompiledRule,
+  CompileOptions,
+  ResolvedCompileOptions,
+  RouteMatch,
+  RouteParams,
+  RouteRule,
+} from './types';
+
+/** One way a pattern can match: a rule's pattern with each optional group taken or not. */
+export interface Alternative {
+  readonly rule: CompiledRule;
+  /** Position among the rule's alternatives, in path-to-regexp's order. */
+  readonly altIndex: number;
+  /** Lower wins: the route Express would dispatch to. */
+  readonly prio: number;
+  readonly tokens: readonly FlatToken[];
+  /** Methods this alternative answers, HEAD added for GET rules. */
+  readonly methods: ReadonlySet<string>;
+}
+
+/** Where an alternative ends in the trie. */
+export interface TrieEnd {
+  readonly alt: Alternative;
+  /** Names of the param segments walked to get here, in order. */
+  readonly paramNames: readonly string[];
+}
+
+/** An alternative whose remainder is matched by a regexp from this node on. */
+export interface TrieTail extends TrieEnd {
+  readonly regexp: RegExp;
+  readonly keys: readonly { readonly name: string; readonly wildcard: boolean }[];
+  /** The remainder's source pattern, for the debug print. */
+  readonly source: string;
+}
+
+/** A trie node: plain data, no code. */
+export interface TrieNode {
+  /** Text of the segment as first written (static), or `:name` of the first param rule. */
+  readonly label: string;
+  readonly type: 'root' | 'static' | 'param';
+  /** Static children by (folded, when case-insensitive) segment text. */
+  statics: Map<string, TrieNode> | null;
+  param: TrieNode | null;
+  tails: TrieTail[];
+  /** Best end per method (lowest priority): the one lookups return. */
+  ends: Map<string, TrieEnd>;
+  /** Every end, for the overlap check and the debug print. */
+  allEnds: TrieEnd[];
+  /** Lowest priority anywhere in this subtree, to prune lookups. */
+  minPrio: number;
+}
+
+/** What a lookup found. */
+export type LookupResult =
+  | { readonly kind: 'match'; readonly rule: CompiledRule; readonly params: RouteParams }
+  | { readonly kind: 'bad-path'; readonly rule: CompiledRule }
+  | { readonly kind: 'no-route' };
+
+/**
+ * A compiled, immutable route table.
+ *
+ * @example
+ * const table = compileRoutes([{ method: 'GET', path: '/users/:id', scopes: ['users.read'] }]);
+ * table.match('GET', '/users/42'); // → { rule: { path: '/users/:id', … }, params: { id: '42' } }
+ */
+export interface RouteTable {
+  /** The rules, normalised and frozen, in the order given. */
+  readonly rules: readonly CompiledRule[];
+  /** The options the table was compiled with, defaults filled in. */
+  readonly options: ResolvedCompileOptions;
+  /**
+   * The rule Express would dispatch `method path` to, with decoded params, or `null`.
+   * `path` is the raw pathname (a query or fragment is ignored). Throws `BadPathError`
+   * (status 400) when a matched param has malformed percent-encoding: never a match.
+   */
+  match(method: string, path: string): RouteMatch | null;
+  /** As `match`, but returns a tagged result instead of throwing. */
+  lookup(method: string, path: string): LookupResult;
+  /** The compiled tree, one node per line, with methods and scopes. */
+  toString(): string;
+}
+
+const MAX_PRIO = Number.MAX_SAFE_INTEGER;
+/** path-to-regexp refuses more than 256 alternatives per pattern, so this spacing never collides. */
+const ALT_SLOTS = 256;
+/** RFC 9110 token: what a method name may be. */
+const METHOD_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** RFC 6749 scope-token: printable ASCII but space, `"` and `\`. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+/**
+ * Compile route rules into a table that answers as Express 5 would route.
+ * Throws `RouteConfigError` naming the rule for any invalid rule, duplicate, or ambiguity.
+ *
+ * @example
+ * const table = compileRoutes([
+ *   { method: 'GET', path: '/healthz', public: true },
+ *   { method: 'GET', path: '/users/:userId', scopes: ['users.read'] },
+ *   { method: ['PUT', 'PATCH'], path: '/users/:userId', scopes: ['users.write'] },
+ * ], { readAllScope: 'all.read' });
+ */
+export function compileRoutes(rules: readonly RouteRule[], options: CompileOptions = {}): RouteTable {
+  const opts = resolveOptions(options);
+  if (!Array.isArray(rules)) {
+    throw new RouteConfigError('ERR_INVALID_RULE', 'compileRoutes expects an array of rules');
+  }
+  const compiled = rules.map((rule, index) => normalizeRule(rule, index, opts));
+  const root = newNode('root', '');
+  const alternatives: Alternative[] = [];
+  const seenPatterns = new Map<string, CompiledRule>();
+
+  for (const rule of compiled) {
+    checkDuplicate(rule, opts, seenPatterns);
+    const methods = new Set(rule.methods);
+    if (methods.has('GET')) methods.add('HEAD');
+    flattenPattern(rule, (tokens, altIndex) => {
+      const alt: Alternative = { rule, altIndex, prio: rule.index * ALT_SLOTS + altIndex, tokens, methods };
+      alternatives.push(alt);
+      insert(root, alt, opts);
+    });
+  }
+  computeMinPrio(root);
+
+  const conflict = findAmbiguity(root, alternatives, opts);
+  if (conflict) {
+    const [a, b] = conflict;
+    throw new RouteConfigError(
+      'ERR_AMBIGUOUS_ROUTES',
+      `can match the same requests as another rule with different requirements ` +
+        `(${requirementText(a.rule)} vs ${requirementText(b.rule)}); Express would decide by registration order. ` +
+        `Give both the same scopes, or make the patterns disjoint`,
+      location(a.rule),
+      location(b.rule),
+    );
+  }
+  return new CompiledTable(Object.freeze(compiled), opts, root);
+}
+
+function requirementText(rule: CompiledRule): string {
+  if (rule.public) return 'public';
+  return rule.scopes.length ? rule.scopes.join(' ') : 'any authenticated caller';
+}
+
+function resolveOptions(options: CompileOptions): ResolvedCompileOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new RouteConfigError('ERR_INVALID_OPTION', 'options must be an object');
+  }
+  for (const key of ['caseSensitive', 'strict'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'boolean') {
+      throw new RouteConfigError('ERR_INVALID_OPTION', `option ${key} must be a boolean`);
+    }
+  }
+  const readAll = options.readAllScope === undefined ? 'all.read' : options.readAllScope;
+  if (readAll !== null && (typeof readAll !== 'string' || !SCOPE_TOKEN.test(readAll))) {
+    throw new RouteConfigError('ERR_INVALID_OPTION', 'option readAllScope must be a scope token or null');
+  }
+  let known: Set<string> | null = null;
+  if (options.knownScopes !== undefined) {
+    if (options.knownScopes === null || typeof (options.knownScopes as Iterable<string>)[Symbol.iterator] !== 'function' || typeof options.knownScopes === 'string') {
+      throw new RouteConfigError('ERR_INVALID_OPTION', 'option knownScopes must be an iterable of scope strings');
+    }
+    known = new Set(options.knownScopes);
+    for (const s of known) {
+      if (typeof s !== 'string' || !SCOPE_TOKEN.test(s)) {
+        throw new RouteConfigError('ERR_INVALID_OPTION', `option knownScopes holds an invalid scope ${JSON.stringify(s)}`);
+      }
+    }
+  }
+  return Object.freeze({
+    caseSensitive: options.caseSensitive ?? false,
+    strict: options.strict ?? false,
+    readAllScope: readAll,
+    knownScopes: known,
+  });
+}
+
+function location(rule: { index: number; methods: readonly string[]; path: string }): RuleLocation {
+  return { index: rule.index, method: rule.methods.join(',') || '?', path: rule.path };
+}
+
+function normalizeRule(rule: RouteRule, index: number, opts: ResolvedCompileOptions): CompiledRule {
+  const where = (method: string, path: string): RuleLocation => ({ index, method, path });
+  if (rule === null || typeof rule !== 'object') {
+    throw new RouteConfigError('ERR_INVALID_RULE', 'a rule must be an object', where('?', '?'));
+  }
+  const rawPath: unknown = rule.path;
+  const pathText = typeof rawPath === 'string' ? rawPath : String(rawPath);
+  const rawMethods: unknown[] = Array.isArray(rule.method) ? [...rule.method] : [rule.method];
+  const methodText = rawMethods.map(String).join(',');
+  if (rawMethods.length === 0) {
+    throw new RouteConfigError('ERR_INVALID_METHOD', 'method list is empty', where('', pathText));
+  }
+  const methods: string[] = [];
+  for (const m of rawMethods) {
+    if (typeof m !== 'string' || !METHOD_TOKEN.test(m)) {
+      throw new RouteConfigError('ERR_INVALID_METHOD', `invalid method ${JSON.stringify(m)}`, where(methodText, pathText));
+    }
+    const upper = m.toUpperCase();
+    if (methods.includes(upper)) {
+      throw new RouteConfigError('ERR_INVALID_METHOD', `method ${upper} is listed twice`, where(methodText, pathText));
+    }
+    methods.push(upper);
+  }
+  const loc = where(methods.join(','), pathText);
+  if (typeof rawPath !== 'string') {
+    throw new RouteConfigError('ERR_INVALID_PATTERN', 'path must be a string', loc);
+  }
+  if (rule.public !== undefined && typeof rule.public !== 'boolean') {
+    throw new RouteConfigError('ERR_INVALID_RULE', 'public must be a boolean', loc);
+  }
+  if (rule.description !== undefined && typeof rule.description !== 'string') {
+    throw new RouteConfigError('ERR_INVALID_RULE', 'description must be a string', loc);
+  }
+  const isPublic = rule.public === true;
+  let scopes: string[] = [];
+  if (rule.scopes !== undefined) {
+    if (!Array.isArray(rule.scopes)) {
+      throw new RouteConfigError('ERR_INVALID_SCOPE', 'scopes must be an array of strings', loc);
+    }
+    for (const s of rule.scopes as unknown[]) {
+      if (typeof s !== 'string' || !SCOPE_TOKEN.test(s)) {
+        throw new RouteConfigError('ERR_INVALID_SCOPE', `invalid scope ${JSON.stringify(s)} (RFC 6749 scope-token)`, loc);
+      }
+      if (opts.knownScopes && !opts.knownScopes.has(s)) {
+        throw new RouteConfigError('ERR_UNKNOWN_SCOPE', `scope ${JSON.stringify(s)} is not a known scope`, loc);
+      }
+      if (!scopes.includes(s)) scopes.push(s);
+    }
+  }
+  if (isPublic && scopes.length > 0) {
+    throw new RouteConfigError('ERR_PUBLIC_WITH_SCOPES', 'a public rule cannot require scopes', loc);
+  }
+  if (!isPublic && rule.scopes === undefined) {
+    throw new RouteConfigError(
+      'ERR_NO_REQUIREMENT',
+      'give scopes (use [] for any authenticated caller) or public: true',
+      loc,
+    );
+  }
+  if (isPublic) scopes = [];
+  return Object.freeze({
+    index,
+    methods: Object.freeze(methods),
+    path: rawPath,
+    scopes: Object.freeze(scopes),
+    public: isPublic,
+    description: rule.description,
+  });
+}
+
+function checkDuplicate(rule: CompiledRule, opts: ResolvedCompileOptions, seen: Map<string, CompiledRule>): void {
+  const key = opts.caseSensitive ? rule.path : foldCase(rule.path);
+  for (const method of rule.methods) {
+    const other = seen.get(`${method} ${key}`);
+    if (other) {
+      throw new RouteConfigError('ERR_DUPLICATE_ROUTE', `duplicates ${method} ${JSON.stringify(other.path)}`, location(rule), location(other));
+    }
+    seen.set(`${method} ${key}`, rule);
+  }
+}
+
+/** Parse with path-to-regexp and call `emit` for each alternative, in path-to-regexp's order. */
+function flattenPattern(rule: CompiledRule, emit: (tokens: FlatToken[], altIndex: number) => void): void {
+  let data: TokenData;
+  try {
+    data = parse(rule.path);
+    // Let path-to-regexp judge the whole pattern too (e.g. "Missing text before" a capture,
+    // or more than 256 alternatives), so what compiles here is what Express accepts.
+    pathToRegexp(data);
+  } catch (err) {
+    const message = err instanceof PathError || err instanceof TypeError ? err.message : String(err);
+    throw new RouteConfigError('ERR_INVALID_PATTERN', `invalid pattern: ${message}`, location(rule));
+  }
+  let count = 0;
+  const walk = (tokens: readonly Token[], index: number, acc: FlatToken[], done: (acc: FlatToken[]) => void): void => {
+    while (index < tokens.length) {
+      const token = tokens[index++]!;
+      if (token.type === 'group') {
+        const len = acc.length;
+        const rest = index;
+        walk(token.tokens, 0, acc, (seq) => walk(tokens, rest, seq, done));
+        acc.length = len;
+        continue;
+      }
+      acc.push(token.type === 'text' ? { type: 'text', value: token.value } : { type: token.type, name: token.name });
+    }
+    done(acc);
+  };
+  walk(data.tokens, 0, [], (acc) => emit(mergeText(acc), count++));
+}
+
+function newNode(type: TrieNode['type'], label: string): TrieNode {
+  return { type, label, statics: null, param: null, tails: [], ends: new Map(), allEnds: [], minPrio: MAX_PRIO };
+}
+
+function insert(root: TrieNode, alt: Alternative, opts: ResolvedCompileOptions): void {
+  const { lead, segments } = splitSegments(alt.tokens);
+  const paramNames: string[] = [];
+  let node = root;
+  if (lead.length > 0) return addTail(root, alt, paramNames, alt.tokens, opts);
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i]!;
+    if (seg.every((t) => t.type === 'text')) {
+      const text = seg.map((t) => (t as { value: string }).value).join('');
+      const key = opts.caseSensitive ? text : foldCase(text);
+      node.statics ??= new Map();
+      let child = node.statics.get(key);
+      if (!child) node.statics.set(key, (child = newNode('static', text)));
+      node = child;
+      continue;
+    }
+    if (seg.length === 1 && seg[0]!.type === 'param') {
+      node.param ??= newNode('param', `:${seg[0]!.name}`);
+      paramNames.push(seg[0]!.name);
+      node = node.param;
+      continue;
+    }
+    // Mixed text and params, or a wildcard: the rest is matched by a regexp from here.
+    const rest: FlatToken[] = [];
+    for (const s of segments.slice(i)) rest.push({ type: 'text', value: '/' }, ...s);
+    return addTail(node, alt, paramNames, mergeText(rest), opts);
+  }
+  const end: TrieEnd = { alt, paramNames };
+  node.allEnds.push(end);
+  for (const method of alt.methods) {
+    const best = node.ends.get(method);
+    if (!best || best.alt.prio > alt.prio) node.ends.set(method, end);
+  }
+}
+
+function addTail(node: TrieNode, alt: Alternative, paramNames: string[], tokens: readonly FlatToken[], opts: ResolvedCompileOptions): void {
+  const data = new TokenData(tokens as Token[], alt.rule.path);
+  const { regexp, keys } = pathToRegexp(data, { sensitive: opts.caseSensitive, trailing: !opts.strict, end: true });
+  const tail: TrieTail = {
+    alt,
+    paramNames,
+    regexp,
+    keys: keys.map((k) => ({ name: k.name, wildcard: k.type === 'wildcard' })),
+    source: tokens.map((t) => (t.type === 'text' ? t.value : t.type === 'param' ? `:${t.name}` : `*${t.name}`)).join(''),
+  };
+  node.tails.push(tail);
+  node.tails.sort((a, b) => a.alt.prio - b.alt.prio);
+  node.allEnds.push(tail);
+}
+
+function computeMinPrio(node: TrieNode): number {
+  let min = MAX_PRIO;
+  for (const end of node.allEnds) min = Math.min(min, end.alt.prio);
+  if (node.statics) for (const child of node.statics.values()) min = Math.min(min, computeMinPrio(child));
+  if (node.param) min = Math.min(min, computeMinPrio(node.param));
+  node.minPrio = min;
+  return min;
+}
+
+/** Mutable state of one lookup; one small object per call. */
+interface Search {
+  readonly path: string;
+  readonly method: string;
+  readonly fold: boolean;
+  readonly trailing: boolean;
+  /** Start and end offsets of the param segments on the current walk. */
+  readonly starts: number[];
+  readonly ends: number[];
+  bestPrio: number;
+  best: TrieEnd | null;
+  bestSpans: number[];
+  bestExec: RegExpExecArray | null;
+}
+
+class CompiledTable implements RouteTable {
+  readonly #root: TrieNode;
+
+  constructor(
+    readonly rules: readonly CompiledRule[],
+    readonly options: ResolvedCompileOptions,
+    root: TrieNode,
+  ) {
+    this.#root = root;
+    Object.freeze(this);
+  }
+
+  match(method: string, path: string): RouteMatch | null {
+    const result = this.lookup(method, path);
+    if (result.kind === 'match') return { rule: result.rule, params: result.params };
+    if (result.kind === 'bad-path') throw new BadPathError(`Malformed percent-encoding in a parameter of ${JSON.stringify(result.rule.path)}`);
+    return null;
+  }
+
+  lookup(method: string, path: string): LookupResult {
+    if (typeof method !== 'string' || typeof path !== 'string') return NO_ROUTE;
+    // Express matches the pathname only: cut the query (and a fragment, as parseurl does).
+    let end = path.length;
+    for (let i = 0; i < end; i++) {
+      const c = path.charCodeAt(i);
+      if (c === 0x3f /* ? */ || c === 0x23 /* # */) end = i;
+    }
+    const p = end === path.length ? path : path.slice(0, end);
+    const s: Search = {
+      path: p,
+      method: method.toUpperCase(),
+      fold: !this.options.caseSensitive,
+      trailing: !this.options.strict,
+      starts: [],
+      ends: [],
+      bestPrio: MAX_PRIO,
+      best: null,
+      bestSpans: [],
+      bestExec: null,
+    };
+    if (p.length === 0 || p.charCodeAt(0) === 0x2f /* / */) walk(this.#root, 0, 0, s);
+    else tryTails(this.#root, 0, 0, s);
+    if (!s.best) return NO_ROUTE;
+    return finish(s);
+  }
+
+  toString(): string {
+    return printTable(this.#root, this.rules, this.options);
+  }
+}
+
+const NO_ROUTE: LookupResult = Object.freeze({ kind: 'no-route' });
+
+/**
+ * Hot path. `pos` is the offset of the next segment's leading `/` (or the path's length when all
+ * is consumed); `depth` counts param segments so far. Recursion depth = number of segments.
+ */
+function walk(node: TrieNode, pos: number, depth: number, s: Search): void {
+  if (node.minPrio >= s.bestPrio) return; // nothing below can beat what we have
+  if (node.tails.length) tryTails(node, pos, depth, s);
+  const p = s.path;
+  const len = p.length;
+  if (pos >= len) {
+    offerEnd(node, depth, s);
+    return;
+  }
+  if (pos === len - 1 && s.trailing) offerEnd(node, depth, s); // one optional trailing slash
+  let next = p.indexOf('/', pos + 1);
+  if (next === -1) next = len;
+  if (node.statics) {
+    const seg = p.slice(pos + 1, next);
+    const child = node.statics.get(s.fold ? foldCase(seg) : seg);
+    if (child) walk(child, next, depth, s);
+  }
+  if (node.param && next > pos + 1) {
+    s.starts[depth] = pos + 1;
+    s.ends[depth] = next;
+    walk(node.param, next, depth + 1, s);
+  }
+}
+
+function offerEnd(node: TrieNode, depth: number, s: Search): void {
+  const end = node.ends.get(s.method);
+  if (end && end.alt.prio < s.bestPrio) record(s, end, depth, null);
+}
+
+function tryTails(node: TrieNode, pos: number, depth: number, s: Search): void {
+  const rest = pos === 0 ? s.path : s.path.slice(pos);
+  for (const tail of node.tails) {
+    if (tail.alt.prio >= s.bestPrio) break; // sorted by priority
+    if (!tail.alt.methods.has(s.method)) continue;
+    const m = tail.regexp.exec(rest);
+    if (m) record(s, tail, depth, m);
+  }
+}
+
+function record(s: Search, end: TrieEnd, depth: number, exec: RegExpExecArray | null): void {
+  s.best = end;
+  s.bestPrio = end.alt.prio;
+  s.bestExec = exec;
+  const spans = (s.bestSpans = new Array<number>(depth * 2));
+  for (let i = 0; i < depth; i++) {
+    spans[2 * i] = s.starts[i]!;
+    spans[2 * i + 1] = s.ends[i]!;
+  }
+}
+
+/** Decode params as Express's router does (decodeURIComponent; wildcards split on `/` first). */
+function finish(s: Search): LookupResult {
+  const end = s.best!;
+  const rule = end.alt.rule;
+  const params: Record<string, string | string[]> = Object.create(null);
+  try {
+    const spans = s.bestSpans;
+    for (let i = 0; i < end.paramNames.length; i++) {
+      params[end.paramNames[i]!] = decodeURIComponent(s.path.slice(spans[2 * i], spans[2 * i + 1]));
+    }
+    const exec = s.bestExec;
+    if (exec) {
+      const keys = (end as TrieTail).keys;
+      for (let i = 1; i < exec.length; i++) {
+        const value = exec[i];
+        if (value === undefined) continue;
+        const key = keys[i - 1]!;
+        params[key.name] = key.wildcard ? value.split('/').map(decodeURIComponent) : decodeURIComponent(value);
+      }
+    }
+  } catch {
+    return { kind: 'bad-path', rule };
+  }
+  return { kind: 'match', rule, params: Object.freeze(params) };
+}

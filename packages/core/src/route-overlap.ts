@@ -1,0 +1,183 @@
+/**
+ * Ambiguity check: can two rules with different requirements match the same request?
+ *
+ * Express dispatches overlapping routes by registration order. If two overlapping rules required
+ * different scopes, the table's answer would hinge on that order, and an app registering its
+ * routes in another order would run a handler under the other rule's scopes. So the compiler
+ * refuses such tables; overlaps with equal requirements are harmless and allowed.
+ *
+ * Two steps:
+ * 1. Candidates: walk the trie along each alternative's segments (a static segment meets the same
+ *    static child and any param child, a param meets every child, a regexp tail meets everything
+ *    below). This finds every alternative that could share a path, in time that follows the
+ *    overlap, not the table size.
+ * 2. Proof: intersect the two patterns as automata over an abstract alphabet, where a `:param` is
+ *    "one or more characters other than `/`" and a `*wildcard` "one or more characters". Both are
+ *    supersets of what path-to-regexp really matches, so the check never misses an overlap; it may
+ *    rarely report one for exotic patterns whose captures exclude each other's text.
+ */
+import { foldCase, foldChar } from './case-fold';
+import type { Alternative, TrieEnd, TrieNode } from './compile-routes';
+import { splitSegments, type FlatToken } from './pattern';
+import type { ResolvedCompileOptions } from './types';
+
+export function findAmbiguity(
+  root: TrieNode,
+  alternatives: readonly Alternative[],
+  opts: ResolvedCompileOptions,
+): [Alternative, Alternative] | null {
+  for (const a of alternatives) {
+    const candidates = new Set<TrieEnd>();
+    const { lead, segments } = splitSegments(a.tokens);
+    if (lead.length > 0) collectAll(root, candidates);
+    else query(root, segments, 0, opts, candidates);
+    for (const c of candidates) {
+      const b = c.alt;
+      if (b.rule.index <= a.rule.index) continue; // each pair once; same rule never conflicts
+      if (requirementKey(a) === requirementKey(b) || !methodsOverlap(a.methods, b.methods)) continue;
+      if (patternsIntersect(a.tokens, b.tokens, opts)) return [a, b];
+    }
+  }
+  return null;
+}
+
+function requirementKey(alt: Alternative): string {
+  return alt.rule.public ? '\0public' : [...alt.rule.scopes].sort().join(' ');
+}
+
+function methodsOverlap(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  for (const m of a) if (b.has(m)) return true;
+  return false;
+}
+
+function query(
+  node: TrieNode,
+  segments: readonly FlatToken[][],
+  i: number,
+  opts: ResolvedCompileOptions,
+  out: Set<TrieEnd>,
+): void {
+  for (const tail of node.tails) out.add(tail);
+  if (i === segments.length) {
+    for (const end of node.allEnds) out.add(end);
+    // A path one trailing slash longer can end at the '' child.
+    const slash = node.statics?.get('');
+    if (slash && !opts.strict) for (const end of slash.allEnds) out.add(end);
+    return;
+  }
+  const seg = segments[i]!;
+  const isStatic = seg.every((t) => t.type === 'text');
+  const isParam = seg.length === 1 && seg[0]!.type === 'param';
+  if (!isStatic && !isParam) {
+    collectAll(node, out);
+    return;
+  }
+  if (isStatic) {
+    const text = seg.map((t) => (t as { value: string }).value).join('');
+    if (text === '' && i === segments.length - 1 && !opts.strict) {
+      // This alternative ends in '/', so it meets what ends here plus the optional slash.
+      for (const end of node.allEnds) out.add(end);
+    }
+    const child = node.statics?.get(opts.caseSensitive ? text : foldCase(text));
+    if (child) query(child, segments, i + 1, opts, out);
+    if (text !== '' && node.param) query(node.param, segments, i + 1, opts, out);
+    return;
+  }
+  if (node.statics) {
+    for (const [key, child] of node.statics) if (key !== '') query(child, segments, i + 1, opts, out);
+  }
+  if (node.param) query(node.param, segments, i + 1, opts, out);
+}
+
+function collectAll(node: TrieNode, out: Set<TrieEnd>): void {
+  for (const end of node.allEnds) out.add(end);
+  if (node.statics) for (const child of node.statics.values()) collectAll(child, out);
+  if (node.param) collectAll(node.param, out);
+}
+
+/** Element of a pattern automaton: a literal code unit, a param, or a wildcard. */
+type Element = string | typeof SEG | typeof ANY;
+const SEG = 1;
+const ANY = 2;
+
+function toElements(tokens: readonly FlatToken[], fold: boolean): Element[] {
+  const out: Element[] = [];
+  for (const t of tokens) {
+    if (t.type === 'param') out.push(SEG);
+    else if (t.type === 'wildcard') out.push(ANY);
+    else for (let i = 0; i < t.value.length; i++) out.push(fold ? foldChar(t.value[i]!) : t.value[i]!);
+  }
+  return out;
+}
+
+/**
+ * Do the languages of two alternatives (each with one optional trailing `/` unless strict)
+ * intersect? Breadth-first search over pairs of automaton states. A state of a pattern with n
+ * elements is 2k ("before element k", 2n = end), 2k+1 ("inside element k", a param or wildcard
+ * that has consumed at least one character), or 2n+1 ("end, then the optional slash").
+ */
+export function patternsIntersect(a: readonly FlatToken[], b: readonly FlatToken[], opts: ResolvedCompileOptions): boolean {
+  const fold = !opts.caseSensitive;
+  const ea = toElements(a, fold);
+  const eb = toElements(b, fold);
+  const trailing = !opts.strict;
+  // The alphabet: every literal of either pattern, '/', and one character that is none of them.
+  const alphabet = new Set<string>(['/']);
+  for (const e of [...ea, ...eb]) if (typeof e === 'string') alphabet.add(e);
+  let other = 0x21;
+  while (alphabet.has(String.fromCharCode(other))) other++;
+  alphabet.add(String.fromCharCode(other));
+  const letters = [...alphabet];
+
+  const width = 2 * eb.length + 2;
+  const seen = new Set<number>();
+  const queue: number[] = [];
+  const push = (sa: number, sb: number): void => {
+    for (const x of closure(sa, ea)) {
+      for (const y of closure(sb, eb)) {
+        const key = x * width + y;
+        if (!seen.has(key)) {
+          seen.add(key);
+          queue.push(key);
+        }
+      }
+    }
+  };
+  push(0, 0);
+  while (queue.length) {
+    const key = queue.shift()!;
+    const sa = Math.floor(key / width);
+    const sb = key % width;
+    if (accepting(sa, ea) && accepting(sb, eb)) return true;
+    for (const ch of letters) {
+      const na = step(sa, ch, ea, trailing);
+      if (na < 0) continue;
+      const nb = step(sb, ch, eb, trailing);
+      if (nb >= 0) push(na, nb);
+    }
+  }
+  return false;
+}
+
+function closure(state: number, els: readonly Element[]): number[] {
+  // "Inside element k" may stop there and stand before element k + 1.
+  return state % 2 === 1 && (state - 1) / 2 < els.length ? [state, state + 1] : [state];
+}
+
+function accepting(state: number, els: readonly Element[]): boolean {
+  return state === 2 * els.length || state === 2 * els.length + 1;
+}
+
+/** Next state on `ch`, or -1. Deterministic per state: each state has at most one move. */
+function step(state: number, ch: string, els: readonly Element[], trailing: boolean): number {
+  const n = els.length;
+  if (state === 2 * n) return trailing && ch === '/' ? 2 * n + 1 : -1;
+  if (state === 2 * n + 1) return -1;
+  const k = state >> 1;
+  const el = els[k]!;
+  if (state % 2 === 0) {
+    if (typeof el === 'string') return el === ch ? state + 2 : -1;
+    return el === ANY || ch !== '/' ? state + 1 : -1;
+  }
+  return el === ANY || ch !== '/' ? state : -1;
+}

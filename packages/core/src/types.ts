@@ -1,0 +1,55 @@
+/** One entry of a route table: which requests it covers and what they need. */
+export interface RouteRule {
+  /** HTTP method(s), case-insensitive: `GET`, `POST`, `PUT`, `PATCH`, `DELETE`, `HEAD`, `OPTIONS`, or any other token. A `GET` rule also serves `HEAD`, as in Express. */
+  method: string | readonly string[];
+  /** Express 5 / path-to-regexp 8 pattern: `/users/:userId`, `{/optional}`, `/files/*splat`. */
+  path: string;
+  /** Scopes the token must all hold; `[]` = any authenticated caller. Required unless `public`. */
+  scopes?: readonly string[];
+  /** No token needed at all (health checks, docs). Excludes `scopes`. */
+  public?: boolean;
+  /** Free text, shown in debug prints and reports. */
+  description?: string;
+}
+
+/** A rule as the compiled table keeps it: normalised, frozen, with its position. */
+export interface CompiledRule {
+  /** Position in the list given to `compileRoutes` (Express's registration order). */
+  readonly index: number;
+  /** Upper-case methods, as written (a `GET` rule serves `HEAD` without listing it). */
+  readonly methods: readonly string[];
+  readonly path: string;
+  /** Required scopes, de-duplicated, in the order given; `[]` for public and authenticated-only rules. */
+  readonly scopes: readonly string[];
+  readonly public: boolean;
+  readonly description: string | undefined;
+}
+
+/** Route parameters, decoded as Express decodes them; wildcards give arrays of segments. */
+export type RouteParams = Readonly<Record<string, string | string[]>>;
+
+/** A successful lookup. */
+export interface RouteMatch {
+  readonly rule: CompiledRule;
+  readonly params: RouteParams;
+}
+
+/** Options of `compileRoutes`. */
+export interface CompileOptions {
+  /** As Express's "case sensitive routing": when false, `/Users` matches `/users`. Default `false`. */
+  caseSensitive?: boolean;
+  /** As Express's "strict routing": when false, one trailing slash is ignored. Default `false`. */
+  strict?: boolean;
+  /** A scope that grants every GET and HEAD request on a non-public rule; `null` disables. Default `'all.read'`. */
+  readAllScope?: string | null;
+  /** When given, a rule naming any scope outside this set is a compile error. Default: any scope. */
+  knownScopes?: Iterable<string>;
+}
+
+/** The options a table was compiled with, defaults filled in. */
+export interface ResolvedCompileOptions {
+  readonly caseSensitive: boolean;
+  readonly strict: boolean;
+  readonly readAllScope: string | null;
+  readonly knownScopes: ReadonlySet<string> | null;
+}
