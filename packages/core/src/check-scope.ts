@@ -40,7 +40,7 @@ export interface Decision {
 export interface ScopeRequest {
   /** HTTP method, any case. */
   method: string;
-  /** Raw (still percent-encoded) pathname; a query string is ignored. */
+  /** Raw (still percent-encoded) path, as `req.path`; a `?query` or `#fragment` is cut off. */
   path: string;
 }
 
@@ -57,7 +57,7 @@ const NO_PARAMS: RouteParams = Object.freeze(Object.create(null));
  * if (!d.allowed) console.log(d.reason, d.missing);
  */
 export function checkScope(table: RouteTable, request: ScopeRequest, scopes: ScopesInput): Decision {
-  const found = table.lookup(request.method, request.path);
+  const found = table.lookup(request.method, pathnameOf(request.path));
   if (found.kind === 'no-route') return decision(false, 'no-route', null, NO_PARAMS, NONE, NONE);
   if (found.kind === 'bad-path') return decision(false, 'bad-path', found.rule, NO_PARAMS, found.rule.scopes, NONE);
   const { rule, params } = found;
@@ -74,6 +74,19 @@ export function checkScope(table: RouteTable, request: ScopeRequest, scopes: Sco
     if (m === 'GET' || m === 'HEAD') return decision(true, 'read-all', rule, params, rule.scopes, NONE);
   }
   return decision(false, 'insufficient-scope', rule, params, rule.scopes, Object.freeze(missing));
+}
+
+/**
+ * The pathname part of a request target: up to the first `?` (query) or `#` (fragment), as
+ * Express's `req.path` is. Pass `req.path` itself where you have it.
+ */
+function pathnameOf(target: string): string {
+  if (typeof target !== 'string') return target;
+  for (let i = 0; i < target.length; i++) {
+    const c = target.charCodeAt(i);
+    if (c === 0x3f /* ? */ || c === 0x23 /* # */) return target.slice(0, i);
+  }
+  return target;
 }
 
 function decision(

@@ -104,7 +104,8 @@ export interface RouteTable {
   readonly options: ResolvedCompileOptions;
   /**
    * The rule Express would dispatch `method path` to, with decoded params, or `null`.
-   * `path` is the raw pathname (a query or fragment is ignored). Throws `BadPathError`
+   * `path` is the raw, still percent-encoded pathname, matched as Express's router matches
+   * `req.path` (a query must already be cut off; `checkScope` does that). Throws `BadPathError`
    * (status 400) when a matched param has malformed percent-encoding: never a match.
    */
   match(method: string, path: string): RouteMatch | null;
@@ -422,13 +423,8 @@ class CompiledTable implements RouteTable {
 
   lookup(method: string, path: string): LookupResult {
     if (typeof method !== 'string' || typeof path !== 'string') return NO_ROUTE;
-    // Express matches the pathname only: cut the query (and a fragment, as parseurl does).
-    let end = path.length;
-    for (let i = 0; i < end; i++) {
-      const c = path.charCodeAt(i);
-      if (c === 0x3f /* ? */ || c === 0x23 /* # */) end = i;
-    }
-    const p = end === path.length ? path : path.slice(0, end);
+    // Like Express's matchers, take the pathname as given: `?` here is part of the path.
+    const p = path;
     const s: Search = {
       path: p,
       method: method.toUpperCase(),

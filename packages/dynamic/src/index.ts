@@ -1,0 +1,5 @@
+export { dynamicScopes, dynamicScopeNames } from './scopes';
+export type { DynamicScope, DynamicScopeInfo } from './scopes';
+export { dynamicRoutes } from './routes';
+export type { DynamicRouteRule } from './routes';
+export { dynamicTable } from './table';
