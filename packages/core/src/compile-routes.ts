@@ -74,6 +74,8 @@ export interface TrieNode {
   readonly type: 'root' | 'static' | 'param';
   /** Static children by (folded, when case-insensitive) segment text. */
   statics: Map<string, TrieNode> | null;
+  /** The same children by each spelling the rules use: the hit for most requests, no folding. */
+  exact: Map<string, TrieNode> | null;
   param: TrieNode | null;
   tails: TrieTail[];
   /** Best end per method (lowest priority): the one lookups return. */
@@ -325,7 +327,7 @@ function flattenPattern(rule: CompiledRule, emit: (tokens: FlatToken[], altIndex
 }
 
 function newNode(type: TrieNode['type'], label: string): TrieNode {
-  return { type, label, statics: null, param: null, tails: [], ends: new Map(), allEnds: [], minPrio: MAX_PRIO };
+  return { type, label, statics: null, exact: null, param: null, tails: [], ends: new Map(), allEnds: [], minPrio: MAX_PRIO };
 }
 
 function insert(root: TrieNode, alt: Alternative, opts: ResolvedCompileOptions): void {
@@ -341,6 +343,7 @@ function insert(root: TrieNode, alt: Alternative, opts: ResolvedCompileOptions):
       node.statics ??= new Map();
       let child = node.statics.get(key);
       if (!child) node.statics.set(key, (child = newNode('static', text)));
+      (node.exact ??= new Map()).set(text, child);
       node = child;
       continue;
     }
@@ -387,23 +390,10 @@ function computeMinPrio(node: TrieNode): number {
   return min;
 }
 
-/** Mutable state of one lookup; one small object per call. */
-interface Search {
-  readonly path: string;
-  readonly method: string;
-  readonly fold: boolean;
-  readonly trailing: boolean;
-  /** Start and end offsets of the param segments on the current walk. */
-  readonly starts: number[];
-  readonly ends: number[];
-  bestPrio: number;
-  best: TrieEnd | null;
-  bestSpans: number[];
-  bestExec: RegExpExecArray | null;
-}
-
 class CompiledTable implements RouteTable {
   readonly #root: TrieNode;
+  readonly #fold: boolean;
+  readonly #trailing: boolean;
 
   constructor(
     readonly rules: readonly CompiledRule[],
@@ -411,6 +401,8 @@ class CompiledTable implements RouteTable {
     root: TrieNode,
   ) {
     this.#root = root;
+    this.#fold = !options.caseSensitive;
+    this.#trailing = !options.strict;
     Object.freeze(this);
   }
 
@@ -424,23 +416,20 @@ class CompiledTable implements RouteTable {
   lookup(method: string, path: string): LookupResult {
     if (typeof method !== 'string' || typeof path !== 'string') return NO_ROUTE;
     // Like Express's matchers, take the pathname as given: `?` here is part of the path.
-    const p = path;
-    const s: Search = {
-      path: p,
-      method: method.toUpperCase(),
-      fold: !this.options.caseSensitive,
-      trailing: !this.options.strict,
-      starts: [],
-      ends: [],
-      bestPrio: MAX_PRIO,
-      best: null,
-      bestSpans: [],
-      bestExec: null,
-    };
-    if (p.length === 0 || p.charCodeAt(0) === 0x2f /* / */) walk(this.#root, 0, 0, s);
-    else tryTails(this.#root, 0, 0, s);
-    if (!s.best) return NO_ROUTE;
-    return finish(s);
+    sPath = path;
+    sMethod = UPPER.get(method) ?? method.toUpperCase();
+    sFold = this.#fold;
+    sTrailing = this.#trailing;
+    sBestPrio = MAX_PRIO;
+    sBest = null;
+    sBestExec = null;
+    sBestDepth = 0;
+    if (path.length === 0 || path.charCodeAt(0) === 0x2f /* / */) walk(this.#root, 0, 0);
+    else tryTails(this.#root, 0, 0);
+    const best = sBest as TrieEnd | null;
+    sPath = '';
+    if (!best) return NO_ROUTE;
+    return finish(path, best, sBestExec);
   }
 
   toString(): string {
@@ -449,83 +438,114 @@ class CompiledTable implements RouteTable {
 }
 
 const NO_ROUTE: LookupResult = Object.freeze({ kind: 'no-route' });
+/** Common methods, so the hot path skips `toUpperCase()` for what Node already sends upper-case. */
+const UPPER = new Map(
+  ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'].flatMap((m) => [[m, m], [m.toLowerCase(), m]] as const),
+);
+
+/*
+ * State of the lookup in progress. Lookups are synchronous and never re-enter (a tail's RegExp
+ * cannot call back), so module-level scratch state is safe and spares an allocation per call.
+ * Param segment offsets live in one flat array: [start0, end0, start1, end1, …].
+ */
+let sPath = '';
+let sMethod = '';
+let sFold = true;
+let sTrailing = true;
+let sBestPrio = MAX_PRIO;
+let sBest: TrieEnd | null = null;
+let sBestExec: RegExpExecArray | null = null;
+let sBestDepth = 0;
+let spans: Int32Array = new Int32Array(64);
+let bestSpans: Int32Array = new Int32Array(64);
 
 /**
  * Hot path. `pos` is the offset of the next segment's leading `/` (or the path's length when all
  * is consumed); `depth` counts param segments so far. Recursion depth = number of segments.
  */
-function walk(node: TrieNode, pos: number, depth: number, s: Search): void {
-  if (node.minPrio >= s.bestPrio) return; // nothing below can beat what we have
-  if (node.tails.length) tryTails(node, pos, depth, s);
-  const p = s.path;
+function walk(node: TrieNode, pos: number, depth: number): void {
+  if (node.minPrio >= sBestPrio) return; // nothing below can beat what we have
+  if (node.tails.length !== 0) tryTails(node, pos, depth);
+  const p = sPath;
   const len = p.length;
   if (pos >= len) {
-    offerEnd(node, depth, s);
+    offerEnd(node, depth);
     return;
   }
-  if (pos === len - 1 && s.trailing) offerEnd(node, depth, s); // one optional trailing slash
+  if (pos === len - 1 && sTrailing) offerEnd(node, depth); // one optional trailing slash
   let next = p.indexOf('/', pos + 1);
   if (next === -1) next = len;
-  if (node.statics) {
+  const exact = node.exact;
+  if (exact !== null) {
     const seg = p.slice(pos + 1, next);
-    const child = node.statics.get(s.fold ? foldCase(seg) : seg);
-    if (child) walk(child, next, depth, s);
+    // Most requests spell a segment as the rule does: try that before folding case.
+    const child = exact.get(seg) ?? (sFold ? node.statics!.get(foldCase(seg)) : undefined);
+    if (child !== undefined) walk(child, next, depth);
   }
-  if (node.param && next > pos + 1) {
-    s.starts[depth] = pos + 1;
-    s.ends[depth] = next;
-    walk(node.param, next, depth + 1, s);
+  if (node.param !== null && next > pos + 1) {
+    if (2 * depth + 2 > spans.length) spans = grow(spans);
+    spans[2 * depth] = pos + 1;
+    spans[2 * depth + 1] = next;
+    walk(node.param, next, depth + 1);
   }
 }
 
-function offerEnd(node: TrieNode, depth: number, s: Search): void {
-  const end = node.ends.get(s.method);
-  if (end && end.alt.prio < s.bestPrio) record(s, end, depth, null);
+function grow(a: Int32Array): Int32Array {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
 }
 
-function tryTails(node: TrieNode, pos: number, depth: number, s: Search): void {
-  const rest = pos === 0 ? s.path : s.path.slice(pos);
+function offerEnd(node: TrieNode, depth: number): void {
+  const end = node.ends.get(sMethod);
+  if (end !== undefined && end.alt.prio < sBestPrio) record(end, depth, null);
+}
+
+function tryTails(node: TrieNode, pos: number, depth: number): void {
+  const rest = pos === 0 ? sPath : sPath.slice(pos);
   for (const tail of node.tails) {
-    if (tail.alt.prio >= s.bestPrio) break; // sorted by priority
-    if (!tail.alt.methods.has(s.method)) continue;
+    if (tail.alt.prio >= sBestPrio) break; // sorted by priority
+    if (!tail.alt.methods.has(sMethod)) continue;
     const m = tail.regexp.exec(rest);
-    if (m) record(s, tail, depth, m);
+    if (m !== null) record(tail, depth, m);
   }
 }
 
-function record(s: Search, end: TrieEnd, depth: number, exec: RegExpExecArray | null): void {
-  s.best = end;
-  s.bestPrio = end.alt.prio;
-  s.bestExec = exec;
-  const spans = (s.bestSpans = new Array<number>(depth * 2));
-  for (let i = 0; i < depth; i++) {
-    spans[2 * i] = s.starts[i]!;
-    spans[2 * i + 1] = s.ends[i]!;
-  }
+function record(end: TrieEnd, depth: number, exec: RegExpExecArray | null): void {
+  sBest = end;
+  sBestPrio = end.alt.prio;
+  sBestExec = exec;
+  sBestDepth = depth;
+  if (bestSpans.length < spans.length) bestSpans = new Int32Array(spans.length);
+  bestSpans.set(spans.subarray(0, 2 * depth));
 }
 
 /** Decode params as Express's router does (decodeURIComponent; wildcards split on `/` first). */
-function finish(s: Search): LookupResult {
-  const end = s.best!;
+function finish(path: string, end: TrieEnd, exec: RegExpExecArray | null): LookupResult {
   const rule = end.alt.rule;
+  // Null prototype, as path-to-regexp and so Express's req.params: a param may be named "__proto__".
   const params: Record<string, string | string[]> = Object.create(null);
   try {
-    const spans = s.bestSpans;
-    for (let i = 0; i < end.paramNames.length; i++) {
-      params[end.paramNames[i]!] = decodeURIComponent(s.path.slice(spans[2 * i], spans[2 * i + 1]));
+    const names = end.paramNames;
+    for (let i = 0; i < names.length && i < sBestDepth; i++) {
+      params[names[i]!] = decode(path.slice(bestSpans[2 * i], bestSpans[2 * i + 1]));
     }
-    const exec = s.bestExec;
-    if (exec) {
+    if (exec !== null) {
       const keys = (end as TrieTail).keys;
       for (let i = 1; i < exec.length; i++) {
         const value = exec[i];
         if (value === undefined) continue;
         const key = keys[i - 1]!;
-        params[key.name] = key.wildcard ? value.split('/').map(decodeURIComponent) : decodeURIComponent(value);
+        params[key.name] = key.wildcard ? value.split('/').map(decode) : decode(value);
       }
     }
   } catch {
     return { kind: 'bad-path', rule };
   }
-  return { kind: 'match', rule, params: Object.freeze(params) };
+  return { kind: 'match', rule, params };
+}
+
+/** decodeURIComponent, skipped when there is nothing to decode (the common case). */
+function decode(value: string): string {
+  return value.indexOf('%') === -1 ? value : decodeURIComponent(value);
 }
