@@ -8,7 +8,7 @@ import type { Config } from 'jest';
  * packaging test checks the built `dist/` separately). `jose` ships ESM only, so it is
  * transpiled to CommonJS too, like our own files.
  */
-const packages = ['core', 'dynamic'];
+const packages = ['core', 'dynamic', 'express'];
 
 const project = (name: string): Config => ({
   displayName: name,

@@ -1,5 +1,5 @@
 /** The scope decision, without any web framework. */
-import type { RouteTable } from './compile-routes';
+import type { LookupResult, RouteTable } from './compile-routes';
 import { parseScopes, type ScopesInput } from './scopes';
 import type { CompiledRule, RouteParams } from './types';
 
@@ -57,7 +57,11 @@ const NO_PARAMS: RouteParams = Object.freeze(Object.create(null));
  * if (!d.allowed) console.log(d.reason, d.missing);
  */
 export function checkScope(table: RouteTable, request: ScopeRequest, scopes: ScopesInput): Decision {
-  const found = table.lookup(request.method, pathnameOf(request.path));
+  return decide(table, table.lookup(request.method, pathnameOf(request.path)), request.method, scopes);
+}
+
+/** The decision for a lookup already made (so callers that looked up first do not look up twice). */
+export function decide(table: RouteTable, found: LookupResult, method: string, scopes: ScopesInput): Decision {
   if (found.kind === 'no-route') return decision(false, 'no-route', null, NO_PARAMS, NONE, NONE);
   if (found.kind === 'bad-path') return decision(false, 'bad-path', found.rule, NO_PARAMS, found.rule.scopes, NONE);
   const { rule, params } = found;
@@ -70,7 +74,7 @@ export function checkScope(table: RouteTable, request: ScopeRequest, scopes: Sco
   if (!missing) return decision(true, 'scope', rule, params, rule.scopes, NONE);
   const readAll = table.options.readAllScope;
   if (readAll !== null && held.has(readAll)) {
-    const m = request.method.toUpperCase();
+    const m = method.toUpperCase();
     if (m === 'GET' || m === 'HEAD') return decision(true, 'read-all', rule, params, rule.scopes, NONE);
   }
   return decision(false, 'insufficient-scope', rule, params, rule.scopes, Object.freeze(missing));
@@ -80,7 +84,7 @@ export function checkScope(table: RouteTable, request: ScopeRequest, scopes: Sco
  * The pathname part of a request target: up to the first `?` (query) or `#` (fragment), as
  * Express's `req.path` is. Pass `req.path` itself where you have it.
  */
-function pathnameOf(target: string): string {
+export function pathnameOf(target: string): string {
   if (typeof target !== 'string') return target;
   for (let i = 0; i < target.length; i++) {
     const c = target.charCodeAt(i);

@@ -19,9 +19,32 @@ export type RouteConfigErrorCode =
   | 'ERR_AMBIGUOUS_ROUTES';
 
 /** Codes of errors that answer a request. */
-export type RequestErrorCode = 'ERR_BAD_PATH';
+export type RequestErrorCode =
+  /** 400: a matched param has malformed percent-encoding. */
+  | 'ERR_BAD_PATH'
+  /** 400: malformed `Authorization` header, several credentials (RFC 6750 `invalid_request`). */
+  | 'ERR_BAD_REQUEST'
+  /** 401: no bearer token. */
+  | 'ERR_TOKEN_MISSING'
+  /** 401: the token failed verification (signature, algorithm, claims, format). */
+  | 'ERR_TOKEN_INVALID'
+  /** 401: the token's `exp` (or `maxTokenAge`) has passed. */
+  | 'ERR_TOKEN_EXPIRED'
+  /** 401: `isRevoked` said so. */
+  | 'ERR_TOKEN_REVOKED'
+  /** 403: the token lacks a required scope. */
+  | 'ERR_INSUFFICIENT_SCOPE'
+  /** 403: no rule covers the request (tables deny unknown routes). */
+  | 'ERR_NO_ROUTE'
+  /** 503: the key set could not be fetched, so the token could not be checked. */
+  | 'ERR_KEYS_UNAVAILABLE'
+  /** 500: something failed inside the check (a callback threw); the request is refused. */
+  | 'ERR_INTERNAL';
 
-export type ScopeGateErrorCode = RouteConfigErrorCode | RequestErrorCode;
+/** Codes of errors thrown when building a verifier or a gate from bad options. */
+export type ConfigErrorCode = 'ERR_INVALID_OPTION';
+
+export type ScopeGateErrorCode = RouteConfigErrorCode | RequestErrorCode | ConfigErrorCode;
 
 export interface ScopeGateErrorOptions {
   status?: number;
@@ -84,6 +107,14 @@ export class RouteConfigError extends ScopeGateError {
   }
 }
 
+/** Bad options given to `createVerifier`, `scopeGate` or another builder; thrown at build time. */
+export class ConfigError extends ScopeGateError {
+  declare readonly code: ConfigErrorCode;
+  constructor(message: string) {
+    super('ERR_INVALID_OPTION', message);
+  }
+}
+
 /**
  * The request path cannot be decoded (malformed percent-encoding in a parameter). Express's
  * router answers such a request with 400; so does the gate. Never a match.
@@ -93,6 +124,103 @@ export class BadPathError extends ScopeGateError {
   constructor(message = 'Malformed request path') {
     super('ERR_BAD_PATH', message, { status: 400 });
   }
+}
+
+/** RFC 6750 challenge parameters of a request error. */
+export interface BearerChallenge {
+  error?: 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+  error_description?: string;
+  scope?: string;
+}
+
+/**
+ * Base of the errors that answer a request with an RFC 6750 challenge: `headers` holds the
+ * `WWW-Authenticate: Bearer …` value, `message` is safe to show (never a token, key or claim).
+ */
+abstract class ChallengeError extends ScopeGateError {
+  /** The challenge's parameters, to rebuild the header for another realm. */
+  readonly challenge: Readonly<BearerChallenge>;
+  constructor(code: RequestErrorCode, message: string, status: number, challenge: BearerChallenge, realm: string | undefined, cause?: unknown) {
+    super(code, message, { status, headers: { 'WWW-Authenticate': bearerChallenge(realm, challenge) }, cause });
+    this.challenge = Object.freeze({ ...challenge });
+  }
+}
+
+/** 400 `invalid_request`: a malformed `Authorization` header or several credentials. */
+export class InvalidRequestError extends ChallengeError {
+  declare readonly code: 'ERR_BAD_REQUEST';
+  constructor(description: string, realm?: string) {
+    super('ERR_BAD_REQUEST', description, 400, { error: 'invalid_request', error_description: description }, realm);
+  }
+}
+
+/**
+ * 401: no token (`ERR_TOKEN_MISSING`, challenge without error code, as RFC 6750 §3.1 asks),
+ * or a token that failed (`ERR_TOKEN_INVALID`, `ERR_TOKEN_EXPIRED`, `ERR_TOKEN_REVOKED`:
+ * `error="invalid_token"` with a safe description).
+ */
+export class UnauthorizedError extends ChallengeError {
+  declare readonly code: 'ERR_TOKEN_MISSING' | 'ERR_TOKEN_INVALID' | 'ERR_TOKEN_EXPIRED' | 'ERR_TOKEN_REVOKED';
+  constructor(code: UnauthorizedError['code'], description: string, realm?: string, cause?: unknown) {
+    super(code, description, 401, code === 'ERR_TOKEN_MISSING' ? {} : { error: 'invalid_token', error_description: description }, realm, cause);
+  }
+}
+
+/**
+ * 403: the token is valid but lacks scopes (`ERR_INSUFFICIENT_SCOPE`, with `scope="…"`), or no
+ * rule covers the request (`ERR_NO_ROUTE`). Not a subclass of `UnauthorizedError`.
+ */
+export class ForbiddenError extends ChallengeError {
+  declare readonly code: 'ERR_INSUFFICIENT_SCOPE' | 'ERR_NO_ROUTE';
+  /** Scopes the rule requires (empty for `ERR_NO_ROUTE`). */
+  readonly requiredScopes: readonly string[];
+  constructor(code: ForbiddenError['code'], requiredScopes: readonly string[], realm?: string) {
+    super(
+      code,
+      'Access Forbidden',
+      403,
+      requiredScopes.length ? { error: 'insufficient_scope', scope: requiredScopes.join(' ') } : { error: 'insufficient_scope' },
+      realm,
+    );
+    this.requiredScopes = Object.freeze([...requiredScopes]);
+  }
+}
+
+/** 503: the verification keys could not be had (key server down or slow); not the token's fault. */
+export class KeysUnavailableError extends ScopeGateError {
+  declare readonly code: 'ERR_KEYS_UNAVAILABLE';
+  constructor(message = 'Authentication keys unavailable', cause?: unknown) {
+    super('ERR_KEYS_UNAVAILABLE', message, { status: 503, headers: { 'Retry-After': '5' }, cause });
+  }
+}
+
+/** 500: a failure inside the check (e.g. a callback threw). The request is refused, never passed. */
+export class InternalError extends ScopeGateError {
+  declare readonly code: 'ERR_INTERNAL';
+  constructor(cause?: unknown) {
+    super('ERR_INTERNAL', 'Internal Server Error', { status: 500, cause });
+  }
+}
+
+/**
+ * A `WWW-Authenticate: Bearer …` value (RFC 6750 §3). Values are quoted-strings: `"` and `\` are
+ * escaped, and anything outside printable ASCII is replaced, so no value can break the header.
+ *
+ * @example
+ * bearerChallenge('api', { error: 'insufficient_scope', scope: 'users.read' })
+ * // → 'Bearer realm="api", error="insufficient_scope", scope="users.read"'
+ */
+export function bearerChallenge(realm: string | undefined, params: BearerChallenge = {}): string {
+  const parts: string[] = [];
+  if (realm !== undefined) parts.push(`realm=${quote(realm)}`);
+  if (params.error) parts.push(`error=${quote(params.error)}`);
+  if (params.error_description) parts.push(`error_description=${quote(params.error_description)}`);
+  if (params.scope !== undefined) parts.push(`scope=${quote(params.scope)}`);
+  return parts.length ? `Bearer ${parts.join(', ')}` : 'Bearer';
+}
+
+function quote(value: string): string {
+  return `"${value.replace(/[^\x20-\x7e]/g, '?').replace(/["\\]/g, '\\$&')}"`;
 }
 
 export function describeRule(rule: RuleLocation): string {

@@ -4,8 +4,21 @@ export { checkScope } from './check-scope';
 export type { Decision, DecisionReason, ScopeRequest } from './check-scope';
 export { parseScopes } from './scopes';
 export type { ScopesInput } from './scopes';
-export { ScopeGateError, RouteConfigError, BadPathError } from './errors';
+export {
+  ScopeGateError,
+  RouteConfigError,
+  BadPathError,
+  ConfigError,
+  InvalidRequestError,
+  UnauthorizedError,
+  ForbiddenError,
+  KeysUnavailableError,
+  InternalError,
+  bearerChallenge,
+} from './errors';
 export type {
+  BearerChallenge,
+  ConfigErrorCode,
   ScopeGateErrorCode,
   RouteConfigErrorCode,
   RequestErrorCode,
@@ -20,3 +33,11 @@ export type {
   RouteMatch,
   RouteParams,
 } from './types';
+export { bearerToken } from './bearer';
+export type { AuthorizationInput } from './bearer';
+export { createVerifier } from './verifier';
+export type { Verifier, VerifierOptions, VerifiedToken, VerifierAlgorithm } from './verifier';
+export type { RemoteKeySet, RemoteKeySetOptions, RemoteKeySetStats } from './remote-key-set';
+export { authorize } from './authorize';
+export type { AuthorizeRequest, AuthorizeOptions, Authorization } from './authorize';
+export type { JWTPayload, JWTHeaderParameters, JSONWebKeySet, JWK } from 'jose';

@@ -1,0 +1,104 @@
+/** The whole gate decision without a web framework: route, authenticate, then authorize. */
+import { bearerToken, type AuthorizationInput } from './bearer';
+import { decide, pathnameOf, type Decision } from './check-scope';
+import type { RouteTable } from './compile-routes';
+import {
+  BadPathError,
+  ForbiddenError,
+  InternalError,
+  InvalidRequestError,
+  ScopeGateError,
+  UnauthorizedError,
+} from './errors';
+import type { CompiledRule, RouteParams } from './types';
+import type { VerifiedToken, Verifier } from './verifier';
+
+/** The request, as far as the gate needs it. */
+export interface AuthorizeRequest {
+  /** HTTP method, any case. */
+  method: string;
+  /** Raw pathname as the router will match it (`req.path` in Express); a `?query` is cut off. */
+  path: string;
+  /** The `Authorization` header value(s), as the HTTP library hands them over. */
+  authorization?: AuthorizationInput;
+}
+
+/** Options of `authorize`. */
+export interface AuthorizeOptions {
+  /** `realm` of the `WWW-Authenticate` challenges. Default: none. */
+  realm?: string;
+  /** `'deny'`: a request no rule covers is refused (403, after authentication). `'allow'`: it passes unchecked. Default `'deny'`. */
+  unmatched?: 'deny' | 'allow';
+}
+
+/** A request the gate lets through. */
+export interface Authorization {
+  /** The scope decision (`reason` `public`, `authenticated`, `scope` or `read-all`); `null` for an unmatched request let through. */
+  readonly decision: Decision | null;
+  /** The verified token; `null` on public rules (no token is read there) and unmatched requests. */
+  readonly token: VerifiedToken | null;
+  /** The raw token string, for forwarding; `null` when none was read. */
+  readonly rawToken: string | null;
+  readonly rule: CompiledRule | null;
+  readonly params: RouteParams;
+}
+
+const NO_PARAMS: RouteParams = Object.freeze(Object.create(null));
+
+/**
+ * Decide a request as the Express gate does, for any framework: resolves with the
+ * `Authorization` when the request may pass, rejects with a `ScopeGateError` carrying `status`,
+ * `headers` and a safe `message` otherwise (400 bad request/path, 401 missing or invalid token,
+ * 403 insufficient scope or unknown route, 503 keys unavailable, 500 internal). Authentication
+ * is complete (signature, claims, revocation) before any scope is looked at, and an unknown
+ * route is refused only after authentication, so anonymous callers cannot map the routes.
+ *
+ * @example
+ * try {
+ *   const auth = await authorize(verifier, table, { method: event.httpMethod, path: event.path, authorization: event.headers.authorization });
+ *   // … handle the request; auth.token.claims.sub is the caller
+ * } catch (e) {
+ *   if (e instanceof ScopeGateError) return { statusCode: e.status, headers: e.headers, body: JSON.stringify({ error: e.message }) };
+ *   throw e;
+ * }
+ */
+export async function authorize(
+  verifier: Verifier,
+  table: RouteTable,
+  request: AuthorizeRequest,
+  options: AuthorizeOptions = {},
+): Promise<Authorization> {
+  const realm = options.realm;
+  const found = table.lookup(request.method, pathnameOf(request.path));
+  if (found.kind === 'no-route' && options.unmatched === 'allow') {
+    return { decision: null, token: null, rawToken: null, rule: null, params: NO_PARAMS };
+  }
+  if (found.kind !== 'no-route' && found.rule.public) {
+    // Public: no token is read, so a bad or missing one cannot matter.
+    if (found.kind === 'bad-path') throw new BadPathError();
+    return { decision: decide(table, found, request.method, null), token: null, rawToken: null, rule: found.rule, params: found.params };
+  }
+
+  const raw = bearerToken(request.authorization, realm);
+  if (raw === null) throw new UnauthorizedError('ERR_TOKEN_MISSING', 'No jwt provided!', realm);
+  let token: VerifiedToken;
+  try {
+    token = await verifier.verify(raw);
+  } catch (err) {
+    throw withRealm(err, realm);
+  }
+
+  if (found.kind === 'no-route') throw new ForbiddenError('ERR_NO_ROUTE', [], realm);
+  if (found.kind === 'bad-path') throw new BadPathError();
+  const decision = decide(table, found, request.method, token.scopes);
+  if (!decision.allowed) throw new ForbiddenError('ERR_INSUFFICIENT_SCOPE', decision.required, realm);
+  return { decision, token, rawToken: raw, rule: found.rule, params: found.params };
+}
+
+/** Verifier errors carry no realm; give them the gate's. Anything unexpected becomes a 500. */
+function withRealm(err: unknown, realm: string | undefined): ScopeGateError {
+  if (err instanceof UnauthorizedError) return realm === undefined ? err : new UnauthorizedError(err.code, err.message, realm, err.cause);
+  if (err instanceof InvalidRequestError) return realm === undefined ? err : new InvalidRequestError(err.message, realm);
+  if (err instanceof ScopeGateError) return err;
+  return new InternalError(err);
+}

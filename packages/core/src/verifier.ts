@@ -1,0 +1,345 @@
+/**
+ * Bearer JWT verification with jose: full authentication (signature, algorithm allow-list,
+ * exp/nbf/iat, iss/aud, max age, revocation) before any scope is read, with a bounded cache of
+ * verified tokens. No web framework here.
+ */
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import {
+  createLocalJWKSet,
+  errors,
+  jwtVerify,
+  type JSONWebKeySet,
+  type JWK,
+  type JWTHeaderParameters,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
+import { ConfigError, InternalError, KeysUnavailableError, ScopeGateError, UnauthorizedError } from './errors';
+import { remoteKeySet, type RemoteKeySet, type RemoteKeySetOptions } from './remote-key-set';
+import { TokenCache } from './token-cache';
+
+/** Algorithms a verifier may allow. `none` is not among them. */
+export type VerifierAlgorithm =
+  | 'HS256' | 'HS384' | 'HS512'
+  | 'RS256' | 'RS384' | 'RS512'
+  | 'PS256' | 'PS384' | 'PS512'
+  | 'ES256' | 'ES384' | 'ES512'
+  | 'EdDSA' | 'Ed25519';
+
+const HMAC_BYTES: Record<string, number> = { HS256: 32, HS384: 48, HS512: 64 };
+const ALGORITHMS = new Set<string>(['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']);
+const EC_CURVES: Record<string, string> = { ES256: 'prime256v1', ES384: 'secp384r1', ES512: 'secp521r1' };
+
+/** Options of `createVerifier`. Exactly one key source: `secret`, `publicKey`, `jwks` or `jwksUri`. */
+export interface VerifierOptions {
+  /** Required allow-list of JWS algorithms; a token signed with any other is refused. */
+  algorithms: readonly VerifierAlgorithm[];
+  /** Shared secret, HS256/384/512 only; at least as many bytes as the hash (32/48/64). */
+  secret?: string | Uint8Array;
+  /** Public key: PEM (SPKI) or a public JWK. Private keys are refused. */
+  publicKey?: string | JWK;
+  /** Local JSON Web Key Set. */
+  jwks?: JSONWebKeySet;
+  /** Remote JSON Web Key Set URL (http or https): fetched once, shared per URL, refreshed in the background. */
+  jwksUri?: string;
+  /** Fetch timeout, cooldown and refresh age of `jwksUri`. Defaults 5 s, 30 s, 10 min. */
+  jwksOptions?: RemoteKeySetOptions;
+  /** Expected `iss` (one of). Default: not checked. */
+  issuer?: string | readonly string[];
+  /** Expected `aud` (one of). Default: not checked. */
+  audience?: string | readonly string[];
+  /** Leeway for `exp`, `nbf` and `iat`, seconds. Default 5. */
+  clockTolerance?: number;
+  /** Maximum age since `iat`: seconds or a jose time span ("2h"). Default: none. */
+  maxTokenAge?: number | string;
+  /** Claims that must be present; `exp` always is. Default `[]`. */
+  requiredClaims?: readonly string[];
+  /** Claims read for scopes (space-delimited string or string array), united. Default `['scope', 'scopes', 'scp']`. */
+  scopeClaims?: readonly string[];
+  /** Cache of verified tokens, bounded to `max` entries; `false` disables. Default `{ max: 10000 }`. */
+  cache?: { max: number } | false;
+  /** Called on every request (cache hit or miss) after verification; `true` refuses the token. */
+  isRevoked?: (claims: Readonly<JWTPayload>) => boolean | Promise<boolean>;
+  /** Longest accepted token, characters. Default 8192. */
+  maxTokenLength?: number;
+}
+
+/** A verified token. Frozen: cached results are shared between requests. */
+export interface VerifiedToken {
+  readonly claims: Readonly<JWTPayload>;
+  readonly scopes: ReadonlySet<string>;
+  readonly header: Readonly<JWTHeaderParameters>;
+}
+
+/** A configured verifier. */
+export interface Verifier {
+  /** Verify a compact JWS token. Rejects with `UnauthorizedError` (401), `KeysUnavailableError` (503) or `InternalError` (500). */
+  verify(token: string): Promise<VerifiedToken>;
+  /** Cache counters (hits, misses, size) — never the tokens. */
+  readonly cacheStats: { readonly hits: number; readonly misses: number; readonly size: number };
+  /** The remote key set, when `jwksUri` is used (its fetch counters, readiness). */
+  readonly keySet: RemoteKeySet | null;
+}
+
+/**
+ * Build a verifier. Bad or contradictory options throw `ConfigError` here, not at the first request.
+ *
+ * @example
+ * const verifier = createVerifier({
+ *   algorithms: ['ES256'],
+ *   jwksUri: 'https://issuer.example/.well-known/jwks.json',
+ *   issuer: 'https://issuer.example/',
+ *   audience: 'api',
+ * });
+ * const { claims, scopes } = await verifier.verify(token);
+ */
+export function createVerifier(options: VerifierOptions): Verifier {
+  if (options === null || typeof options !== 'object') throw new ConfigError('verifier options must be an object');
+  const algorithms = checkAlgorithms(options.algorithms);
+  const key = resolveKey(options, algorithms);
+  const clockTolerance = options.clockTolerance ?? 5;
+  if (typeof clockTolerance !== 'number' || !(clockTolerance >= 0) || !Number.isFinite(clockTolerance)) {
+    throw new ConfigError('clockTolerance must be a non-negative number of seconds');
+  }
+  const maxTokenAge = options.maxTokenAge;
+  let maxAgeSeconds: number | undefined;
+  if (maxTokenAge !== undefined) maxAgeSeconds = parseSpan(maxTokenAge, 'maxTokenAge');
+  const issuer = stringList(options.issuer, 'issuer');
+  const audience = stringList(options.audience, 'audience');
+  const requiredClaims = stringList(options.requiredClaims, 'requiredClaims') ?? [];
+  const scopeClaims = stringList(options.scopeClaims, 'scopeClaims') ?? ['scope', 'scopes', 'scp'];
+  if (scopeClaims.length === 0) throw new ConfigError('scopeClaims must name at least one claim');
+  const cacheOption = options.cache ?? { max: 10_000 };
+  if (cacheOption !== false && (typeof cacheOption !== 'object' || !Number.isInteger(cacheOption.max) || cacheOption.max < 0)) {
+    throw new ConfigError('cache must be false or { max: <non-negative integer> }');
+  }
+  const isRevoked = options.isRevoked;
+  if (isRevoked !== undefined && typeof isRevoked !== 'function') throw new ConfigError('isRevoked must be a function');
+  const maxTokenLength = options.maxTokenLength ?? 8192;
+  if (!Number.isInteger(maxTokenLength) || maxTokenLength < 16) throw new ConfigError('maxTokenLength must be an integer ≥ 16');
+
+  const cache = cacheOption === false ? null : new TokenCache<VerifiedToken>(cacheOption.max);
+  const verifyOptions = {
+    algorithms: [...algorithms],
+    issuer,
+    audience,
+    clockTolerance,
+    maxTokenAge,
+    requiredClaims: ['exp', ...requiredClaims],
+  };
+
+  async function authenticate(token: string): Promise<VerifiedToken> {
+    let result;
+    try {
+      result = await jwtVerify(token, key.get, verifyOptions);
+    } catch (err) {
+      throw mapJoseError(err);
+    }
+    const { payload, protectedHeader } = result;
+    const now = Date.now() / 1000;
+    // iat sanity (jose checks it only with maxTokenAge): a token cannot be issued in the future.
+    if (payload.iat !== undefined && payload.iat > now + clockTolerance) {
+      throw new UnauthorizedError('ERR_TOKEN_INVALID', 'Invalid token: "iat" is in the future');
+    }
+    const scopes = readScopes(payload, scopeClaims);
+    const verified: VerifiedToken = Object.freeze({ claims: deepFreeze(payload), scopes, header: Object.freeze(protectedHeader) });
+    if (cache) {
+      // Valid until exp, or until iat + maxTokenAge if sooner: never cached past either.
+      let until = payload.exp! * 1000;
+      if (maxAgeSeconds !== undefined && payload.iat !== undefined) until = Math.min(until, (payload.iat + maxAgeSeconds) * 1000);
+      cache.set(token, verified, until, Date.now());
+    }
+    return verified;
+  }
+
+  return {
+    async verify(token: string): Promise<VerifiedToken> {
+      if (typeof token !== 'string' || token.length === 0) throw new UnauthorizedError('ERR_TOKEN_MISSING', 'No jwt provided!');
+      if (token.length > maxTokenLength) throw new UnauthorizedError('ERR_TOKEN_INVALID', 'Invalid token: too large');
+      const verified = (cache && cache.get(token, Date.now())) || (await authenticate(token));
+      if (isRevoked) {
+        let revoked: boolean;
+        try {
+          revoked = await isRevoked(verified.claims);
+        } catch (err) {
+          throw new InternalError(err);
+        }
+        if (revoked) throw new UnauthorizedError('ERR_TOKEN_REVOKED', 'Token revoked');
+      }
+      return verified;
+    },
+    get cacheStats() {
+      return { hits: cache?.hits ?? 0, misses: cache?.misses ?? 0, size: cache?.size ?? 0 };
+    },
+    keySet: key.remote,
+  };
+}
+
+function checkAlgorithms(value: unknown): readonly string[] {
+  if (!Array.isArray(value) || value.length === 0) throw new ConfigError('algorithms must be a non-empty array (e.g. ["ES256"])');
+  for (const alg of value) {
+    if (typeof alg !== 'string' || !ALGORITHMS.has(alg)) {
+      throw new ConfigError(`algorithm ${JSON.stringify(alg)} is not allowed (one of ${[...ALGORITHMS].join(', ')})`);
+    }
+  }
+  return [...new Set(value as string[])];
+}
+
+interface ResolvedKey {
+  get: JWTVerifyGetKey | KeyObject | Uint8Array;
+  remote: RemoteKeySet | null;
+}
+
+function resolveKey(options: VerifierOptions, algorithms: readonly string[]): ResolvedKey {
+  const sources = (['secret', 'publicKey', 'jwks', 'jwksUri'] as const).filter((k) => options[k] !== undefined);
+  if (sources.length !== 1) {
+    throw new ConfigError(`give exactly one key source (secret, publicKey, jwks or jwksUri); got ${sources.length ? sources.join(', ') : 'none'}`);
+  }
+  const hmac = algorithms.filter((a) => a.startsWith('HS'));
+  const source = sources[0]!;
+  if (source === 'secret') {
+    if (hmac.length !== algorithms.length) throw new ConfigError('a secret works with HS256/HS384/HS512 only; remove the other algorithms');
+    const secret = typeof options.secret === 'string' ? new TextEncoder().encode(options.secret) : options.secret;
+    if (!(secret instanceof Uint8Array)) throw new ConfigError('secret must be a string or a Uint8Array');
+    const need = Math.max(...hmac.map((a) => HMAC_BYTES[a]!));
+    if (secret.byteLength < need) throw new ConfigError(`secret is too short: ${hmac.join('/')} needs at least ${need} bytes`);
+    return { get: secret, remote: null };
+  }
+  if (hmac.length) throw new ConfigError(`${hmac.join(', ')} needs a secret; with ${source} allow asymmetric algorithms only`);
+  if (source === 'publicKey') {
+    const keyObject = publicKeyObject(options.publicKey!);
+    for (const alg of algorithms) checkKeyFits(keyObject, alg);
+    return { get: keyObject, remote: null };
+  }
+  if (source === 'jwks') {
+    const jwks = options.jwks!;
+    if (!jwks || typeof jwks !== 'object' || !Array.isArray(jwks.keys)) throw new ConfigError('jwks must be a JSON Web Key Set ({ keys: [...] })');
+    for (const jwk of jwks.keys) if (isPrivateJwk(jwk)) throw new ConfigError('jwks holds a private or symmetric key; give public keys only');
+    let local;
+    try {
+      local = createLocalJWKSet(jwks);
+    } catch (err) {
+      throw new ConfigError(`jwks is not a valid key set: ${(err as Error).message}`);
+    }
+    return { get: local, remote: null };
+  }
+  let url: URL;
+  try {
+    url = new URL(options.jwksUri!);
+  } catch {
+    throw new ConfigError('jwksUri must be an absolute URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError('jwksUri must be an http or https URL');
+  const jo = options.jwksOptions ?? {};
+  for (const k of ['timeoutDuration', 'cooldownDuration', 'cacheMaxAge'] as const) {
+    if (jo[k] !== undefined && !(Number.isFinite(jo[k]) && jo[k]! >= 0)) throw new ConfigError(`jwksOptions.${k} must be a non-negative number of ms`);
+  }
+  const remote = remoteKeySet(url.href, jo);
+  return { get: remote.getKey, remote };
+}
+
+function isPrivateJwk(jwk: JWK): boolean {
+  return jwk.kty === 'oct' || jwk.d !== undefined || jwk.k !== undefined;
+}
+
+function publicKeyObject(input: string | JWK): KeyObject {
+  if (typeof input === 'string') {
+    if (/PRIVATE KEY-----/.test(input)) throw new ConfigError('publicKey is a private key; give the public key (SPKI PEM)');
+    try {
+      return createPublicKey({ key: input, format: 'pem' });
+    } catch {
+      throw new ConfigError('publicKey is not a valid PEM public key');
+    }
+  }
+  if (!input || typeof input !== 'object') throw new ConfigError('publicKey must be a PEM string or a JWK');
+  if (isPrivateJwk(input)) throw new ConfigError('publicKey is a private or symmetric JWK; give the public key');
+  try {
+    return createPublicKey({ key: input as import('node:crypto').JsonWebKey, format: 'jwk' });
+  } catch {
+    throw new ConfigError('publicKey is not a valid public JWK');
+  }
+}
+
+function checkKeyFits(key: KeyObject, alg: string): void {
+  const type = key.asymmetricKeyType;
+  const ok =
+    alg.startsWith('RS') ? type === 'rsa'
+    : alg.startsWith('PS') ? type === 'rsa' || type === 'rsa-pss'
+    : alg.startsWith('ES') ? type === 'ec' && key.asymmetricKeyDetails?.namedCurve === EC_CURVES[alg]
+    : type === 'ed25519';
+  if (!ok) throw new ConfigError(`algorithm ${alg} cannot be used with this ${type ?? 'unknown'} key`);
+}
+
+function stringList(value: unknown, name: string): string[] | undefined {
+  if (value === undefined) return undefined;
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || list.some((v) => typeof v !== 'string' || v === '')) {
+    throw new ConfigError(`${name} must be a non-empty string or an array of them`);
+  }
+  return [...list];
+}
+
+function parseSpan(value: number | string, name: string): number {
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value;
+  if (typeof value === 'string') {
+    const m = /^(\d+(?:\.\d+)?) ?(s|sec|secs|second|seconds|m|min|mins|minute|minutes|h|hr|hrs|hour|hours|d|day|days|w|week|weeks)$/i.exec(value.trim());
+    if (m) {
+      const unit = m[2]!.toLowerCase()[0]!;
+      const factor = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[unit as 's']!;
+      return Number(m[1]) * factor;
+    }
+  }
+  throw new ConfigError(`${name} must be a positive number of seconds or a span like "2h"`);
+}
+
+/** Scopes from the configured claims, united. A claim of the wrong type makes the token invalid. */
+function readScopes(payload: JWTPayload, claims: readonly string[]): ReadonlySet<string> {
+  const scopes = new Set<string>();
+  for (const claim of claims) {
+    const value = payload[claim];
+    if (value === undefined) continue;
+    if (typeof value === 'string') {
+      for (const s of value.split(' ')) if (s) scopes.add(s);
+    } else if (Array.isArray(value) && value.every((s) => typeof s === 'string')) {
+      for (const s of value as string[]) if (s) scopes.add(s);
+    } else {
+      throw new UnauthorizedError('ERR_TOKEN_INVALID', `Invalid token: "${claim}" claim must be a string or an array of strings`);
+    }
+  }
+  return scopes;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/** jose's errors as ours, with messages that never echo the token, its claims or key material. */
+function mapJoseError(err: unknown): ScopeGateError {
+  if (err instanceof ScopeGateError) return err; // e.g. KeysUnavailableError from the key set
+  if (err instanceof errors.JWTExpired) {
+    return new UnauthorizedError('ERR_TOKEN_EXPIRED', err.claim === 'iat' ? 'Token too old' : 'Token expired', undefined, err);
+  }
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    return new UnauthorizedError('ERR_TOKEN_INVALID', `Invalid token: "${safeName(err.claim)}" claim check failed`, undefined, err);
+  }
+  if (err instanceof errors.JOSEAlgNotAllowed) return new UnauthorizedError('ERR_TOKEN_INVALID', 'Invalid token: algorithm not allowed', undefined, err);
+  if (err instanceof errors.JWSSignatureVerificationFailed) return new UnauthorizedError('ERR_TOKEN_INVALID', 'Invalid token: signature verification failed', undefined, err);
+  if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) {
+    return new UnauthorizedError('ERR_TOKEN_INVALID', 'Invalid token: no unique key matches it', undefined, err);
+  }
+  if (err instanceof errors.JOSENotSupported) return new UnauthorizedError('ERR_TOKEN_INVALID', 'Invalid token: unsupported token or header', undefined, err);
+  if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid || err instanceof errors.JOSEError) {
+    return new UnauthorizedError('ERR_TOKEN_INVALID', 'Invalid token: malformed', undefined, err);
+  }
+  if (err instanceof TypeError) return new UnauthorizedError('ERR_TOKEN_INVALID', 'Invalid token: malformed', undefined, err);
+  if (err instanceof KeysUnavailableError) return err;
+  return new InternalError(err);
+}
+
+function safeName(claim: string): string {
+  return /^[A-Za-z0-9_.-]{1,32}$/.test(claim) ? claim : 'claim';
+}

@@ -1,0 +1,232 @@
+/**
+ * The Express adapter: a thin layer over `authorize` from @scopegate/core. It reads what Express
+ * will route on (`req.method`, `req.path` where the gate is mounted, the `Authorization` header),
+ * and either calls `next()` for an allowed request or answers with the error's status, headers
+ * and `{ "error": … }` body. Nothing else ever reaches `next()`.
+ */
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import {
+  authorize,
+  compileRoutes,
+  ConfigError,
+  createVerifier,
+  InternalError,
+  ScopeGateError,
+  type AuthorizationInput,
+  type CompileOptions,
+  type RouteRule,
+  type RouteTable,
+  type Verifier,
+  type VerifierOptions,
+} from '@scopegate/core';
+import type { ScopeGateAuth } from './request-auth';
+
+/** Why the gate let a request through or stopped it. */
+export type GateReason =
+  | 'public'
+  | 'authenticated'
+  | 'scope'
+  | 'read-all'
+  | 'unmatched-passed'
+  | 'unauthenticated'
+  | 'invalid-token'
+  | 'bad-request'
+  | 'bad-path'
+  | 'no-route'
+  | 'insufficient-scope'
+  | 'keys-unavailable'
+  | 'error';
+
+/** One decision, for logs and metrics. Never holds the token. */
+export interface DecisionEvent {
+  readonly method: string;
+  readonly path: string;
+  /** The matched rule's pattern, or `null`. */
+  readonly pattern: string | null;
+  readonly allowed: boolean;
+  readonly reason: GateReason;
+  /** HTTP status of the answer; `null` when the request was passed on (`next()`). */
+  readonly status: number | null;
+  /** The error code of a refusal (e.g. `ERR_TOKEN_EXPIRED`). */
+  readonly code: string | null;
+  /** The token's `sub`, when a token was verified. */
+  readonly sub: string | null;
+  /** The token's `jti`, when it has one. */
+  readonly jti: string | null;
+}
+
+/** Options of `scopeGate`. */
+export interface ScopeGateOptions {
+  /** A compiled table, or rules to compile (with `routeOptions`). */
+  routes: RouteTable | readonly RouteRule[];
+  /** Compile options when `routes` is an array; match the app's `case sensitive routing` / `strict routing`. Default `{}`. */
+  routeOptions?: CompileOptions;
+  /** A verifier, or the options to create one. */
+  verifier: Verifier | VerifierOptions;
+  /** `'deny'`: requests no rule covers get 403 (after authentication). `'next'`: they pass unchecked — unsafe, opt-in. Default `'deny'`. */
+  unmatched?: 'deny' | 'next';
+  /** `realm` of the `WWW-Authenticate` challenges. Default `'api'`. */
+  realm?: string;
+  /** Called once per request with the decision; if it throws, the request is refused (500). Default: none. */
+  onDecision?: (event: DecisionEvent) => void;
+  /** `'respond'`: the gate answers refusals itself. `'next'`: it calls `next(err)` with the `ScopeGateError` (status, headers) for your error handler. Default `'respond'`. */
+  errors?: 'respond' | 'next';
+}
+
+/**
+ * Express 5 middleware enforcing a route table's scopes on bearer JWTs. Mount it before the
+ * routes it protects; it matches `req.path` as Express computes it where the gate is mounted.
+ *
+ * @example
+ * import express from 'express';
+ * import { scopeGate } from '@scopegate/express';
+ * import { dynamicTable } from '@scopegate/dynamic';
+ *
+ * const app = express();
+ * app.use(scopeGate({
+ *   routes: dynamicTable,
+ *   verifier: { algorithms: ['ES256'], jwksUri: 'https://issuer.example/.well-known/jwks.json', audience: 'api' },
+ * }));
+ * app.get('/environments/:environmentId/users', (req, res) => res.json({ caller: req.auth?.claims?.sub }));
+ */
+export function scopeGate(options: ScopeGateOptions): RequestHandler {
+  if (options === null || typeof options !== 'object') throw new ConfigError('scopeGate options must be an object');
+  const table = resolveTable(options);
+  const verifier = resolveVerifier(options.verifier);
+  const unmatched = options.unmatched ?? 'deny';
+  if (unmatched !== 'deny' && unmatched !== 'next') throw new ConfigError(`unmatched must be 'deny' or 'next'`);
+  const errorMode = options.errors ?? 'respond';
+  if (errorMode !== 'respond' && errorMode !== 'next') throw new ConfigError(`errors must be 'respond' or 'next'`);
+  const realm = options.realm ?? 'api';
+  if (typeof realm !== 'string') throw new ConfigError('realm must be a string');
+  const onDecision = options.onDecision;
+  if (onDecision !== undefined && typeof onDecision !== 'function') throw new ConfigError('onDecision must be a function');
+  const authorizeOptions = { realm, unmatched: unmatched === 'next' ? ('allow' as const) : ('deny' as const) };
+
+  async function decide(req: Request): Promise<ScopeGateError | null> {
+    const path = req.path;
+    let pattern: string | null = null;
+    try {
+      const auth = await authorize(verifier, table, { method: req.method, path, authorization: authorizationOf(req) }, authorizeOptions);
+      pattern = auth.rule?.path ?? null;
+      const claims = auth.token?.claims ?? null;
+      const value: ScopeGateAuth = Object.freeze({
+        token: auth.rawToken,
+        claims,
+        scopes: auth.token?.scopes ?? EMPTY,
+        rule: auth.rule,
+        params: auth.params,
+        verified: auth.token,
+      });
+      if (onDecision) {
+        onDecision(event(req, path, pattern, true, auth.decision?.reason ?? 'unmatched-passed', null, null, claims));
+      }
+      req.auth = value;
+      return null;
+    } catch (err) {
+      const error = err instanceof ScopeGateError ? err : new InternalError(err);
+      if (onDecision) {
+        const found = table.lookup(req.method, path);
+        pattern = found.kind === 'no-route' ? null : found.rule.path;
+        try {
+          onDecision(event(req, path, pattern, false, reasonOf(error), error.status, error.code, null));
+        } catch {
+          // Already refusing: a failing logger cannot change that.
+        }
+      }
+      return error;
+    }
+  }
+
+  return function scopeGateMiddleware(req: Request, res: Response, next: NextFunction): void {
+    req.auth = undefined;
+    decide(req).then(
+      (error) => {
+        if (error === null) return next();
+        if (errorMode === 'next') return next(error);
+        res.status(error.status).set(error.headers).json({ error: error.message });
+      },
+      // decide() catches everything; this is the last guard: refuse, never pass.
+      (err: unknown) => next(new InternalError(err)),
+    );
+  };
+}
+
+const EMPTY: ReadonlySet<string> = new Set();
+
+function resolveTable(options: ScopeGateOptions): RouteTable {
+  const routes = options.routes;
+  if (Array.isArray(routes)) return compileRoutes(routes, options.routeOptions);
+  if (routes && typeof (routes as RouteTable).lookup === 'function' && Array.isArray((routes as RouteTable).rules)) {
+    if (options.routeOptions !== undefined) throw new ConfigError('routeOptions apply to an array of rules; this table is already compiled');
+    return routes as RouteTable;
+  }
+  throw new ConfigError('routes must be a compiled RouteTable or an array of rules');
+}
+
+function resolveVerifier(verifier: Verifier | VerifierOptions): Verifier {
+  if (verifier && typeof (verifier as Verifier).verify === 'function') return verifier as Verifier;
+  if (verifier && typeof verifier === 'object') return createVerifier(verifier as VerifierOptions);
+  throw new ConfigError('verifier must be a Verifier or verifier options');
+}
+
+/**
+ * The Authorization header value(s). Node keeps only the first of duplicate `Authorization`
+ * headers in `req.headers`, so count them in `rawHeaders`: several must be refused, not guessed.
+ */
+function authorizationOf(req: Request): AuthorizationInput {
+  const raw = req.rawHeaders;
+  let values: string[] | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 13 && name.toLowerCase() === 'authorization') (values ??= []).push(raw[i + 1]!);
+  }
+  if (values === null) return req.headers.authorization;
+  return values.length === 1 ? values[0] : values;
+}
+
+function reasonOf(error: ScopeGateError): GateReason {
+  switch (error.code) {
+    case 'ERR_TOKEN_MISSING':
+      return 'unauthenticated';
+    case 'ERR_TOKEN_INVALID':
+    case 'ERR_TOKEN_EXPIRED':
+    case 'ERR_TOKEN_REVOKED':
+      return 'invalid-token';
+    case 'ERR_BAD_REQUEST':
+      return 'bad-request';
+    case 'ERR_BAD_PATH':
+      return 'bad-path';
+    case 'ERR_NO_ROUTE':
+      return 'no-route';
+    case 'ERR_INSUFFICIENT_SCOPE':
+      return 'insufficient-scope';
+    case 'ERR_KEYS_UNAVAILABLE':
+      return 'keys-unavailable';
+    default:
+      return 'error';
+  }
+}
+
+function event(
+  req: Request,
+  path: string,
+  pattern: string | null,
+  allowed: boolean,
+  reason: GateReason,
+  status: number | null,
+  code: string | null,
+  claims: Readonly<Record<string, unknown>> | null,
+): DecisionEvent {
+  return {
+    method: req.method,
+    path,
+    pattern,
+    allowed,
+    reason,
+    status,
+    code,
+    sub: typeof claims?.sub === 'string' ? claims.sub : null,
+    jti: typeof claims?.jti === 'string' ? claims.jti : null,
+  };
+}
