@@ -19,6 +19,11 @@ test('CommonJS: require by package name', () => {
   expect(out).toBe('scope function 132');
 });
 
+test('@scopegate/express loads from both module systems, with jose (ESM-only) behind core', () => {
+  expect(run(['-e', `const { scopeGate } = require('@scopegate/express'); const { createVerifier } = require('@scopegate/core'); createVerifier({ algorithms: ['ES256'], jwksUri: 'https://x.test/jwks' }); console.log(typeof scopeGate)`])).toBe('function');
+  expect(run(['--input-type=module', '-e', `import { scopeGate } from '@scopegate/express'; console.log(typeof scopeGate)`])).toBe('function');
+});
+
 test('ES modules: import by package name with named exports', () => {
   const out = run([
     '--input-type=module',
@@ -28,7 +33,7 @@ test('ES modules: import by package name with named exports', () => {
   expect(out).toBe('scope function 132');
 });
 
-test.each(['core', 'dynamic'])('@scopegate/%s: exports map lists types first and ships declarations', (name) => {
+test.each(['core', 'dynamic', 'express'])('@scopegate/%s: exports map lists types first and ships declarations', (name) => {
   const pkg = JSON.parse(readFileSync(join(root, 'packages', name, 'package.json'), 'utf8'));
   expect(Object.keys(pkg.exports['.'])[0]).toBe('types');
   expect(readFileSync(join(root, 'packages', name, pkg.exports['.'].types), 'utf8')).toContain('export');
