@@ -8,11 +8,16 @@ import type { Config } from 'jest';
  * packaging test checks the built `dist/` separately). `jose` ships ESM only, so it is
  * transpiled to CommonJS too, like our own files.
  */
-const packages = ['core', 'dynamic', 'express'];
+const projects: [name: string, dir: string][] = [
+  ['core', 'packages/core'],
+  ['dynamic', 'packages/dynamic'],
+  ['express', 'packages/express'],
+  ['gateway', 'examples/gateway'],
+];
 
-const project = (name: string): Config => ({
+const project = ([name, dir]: [string, string]): Config => ({
   displayName: name,
-  rootDir: join(__dirname, 'packages', name),
+  rootDir: join(__dirname, dir),
   testEnvironment: 'node',
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   transform: {
@@ -20,11 +25,11 @@ const project = (name: string): Config => ({
     '^.+\\.[tj]s$': ['ts-jest', { tsconfig: { target: 'es2022', module: 'commonjs', allowJs: true, isolatedModules: true, esModuleInterop: true, sourceMap: true } }],
   },
   transformIgnorePatterns: ['/node_modules/(?!jose/)'],
-  moduleNameMapper: { '^@scopegate/([a-z-]+)$': '<rootDir>/../$1/src/index.ts' },
+  moduleNameMapper: { '^@scopegate/(core|dynamic|express)$': join(__dirname, 'packages/$1/src/index.ts') },
 });
 
 const config: Config = {
-  projects: packages.map(project),
+  projects: projects.map(project),
   testTimeout: 20_000,
 };
 

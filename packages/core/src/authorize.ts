@@ -88,11 +88,18 @@ export async function authorize(
     throw withRealm(err, realm);
   }
 
-  if (found.kind === 'no-route') throw new ForbiddenError('ERR_NO_ROUTE', [], realm);
-  if (found.kind === 'bad-path') throw new BadPathError();
+  if (found.kind === 'no-route') throw identify(new ForbiddenError('ERR_NO_ROUTE', [], realm), token);
+  if (found.kind === 'bad-path') throw identify(new BadPathError(), token);
   const decision = decide(table, found, request.method, token.scopes);
-  if (!decision.allowed) throw new ForbiddenError('ERR_INSUFFICIENT_SCOPE', decision.required, realm);
+  if (!decision.allowed) throw identify(new ForbiddenError('ERR_INSUFFICIENT_SCOPE', decision.required, realm), token);
   return { decision, token, rawToken: raw, rule: found.rule, params: found.params };
+}
+
+/** Name the authenticated caller on a refusal, for logs (identifiers only, never the token). */
+function identify(error: ScopeGateError, token: VerifiedToken): ScopeGateError {
+  const { sub, jti } = token.claims;
+  error.subject = { sub: typeof sub === 'string' ? sub : null, jti: typeof jti === 'string' ? jti : null };
+  return error;
 }
 
 /** Verifier errors carry no realm; give them the gate's. Anything unexpected becomes a 500. */

@@ -67,6 +67,8 @@ export class ScopeGateError extends Error {
   readonly status: number;
   /** HTTP headers to answer with (e.g. `WWW-Authenticate`). */
   readonly headers: Readonly<Record<string, string>>;
+  /** Who was refused, when the token was verified before the refusal (403, bad path): identifiers only. */
+  subject: { readonly sub: string | null; readonly jti: string | null } | undefined;
 
   constructor(code: ScopeGateErrorCode, message: string, options: ScopeGateErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -74,6 +76,7 @@ export class ScopeGateError extends Error {
     this.code = code;
     this.status = options.status ?? 500;
     this.headers = Object.freeze({ ...options.headers });
+    this.subject = undefined;
   }
 }
 

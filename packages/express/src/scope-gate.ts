@@ -67,8 +67,8 @@ export interface ScopeGateOptions {
   unmatched?: 'deny' | 'next';
   /** `realm` of the `WWW-Authenticate` challenges. Default `'api'`. */
   realm?: string;
-  /** Called once per request with the decision; if it throws, the request is refused (500). Default: none. */
-  onDecision?: (event: DecisionEvent) => void;
+  /** Called once per request with the decision (and the request, e.g. for its id); if it throws, the request is refused (500). Default: none. */
+  onDecision?: (event: DecisionEvent, req: Request) => void;
   /** `'respond'`: the gate answers refusals itself. `'next'`: it calls `next(err)` with the `ScopeGateError` (status, headers) for your error handler. Default `'respond'`. */
   errors?: 'respond' | 'next';
 }
@@ -119,7 +119,7 @@ export function scopeGate(options: ScopeGateOptions): RequestHandler {
         verified: auth.token,
       });
       if (onDecision) {
-        onDecision(event(req, path, pattern, true, auth.decision?.reason ?? 'unmatched-passed', null, null, claims));
+        onDecision(event(req, path, pattern, true, auth.decision?.reason ?? 'unmatched-passed', null, null, claims), req);
       }
       req.auth = value;
       return null;
@@ -129,7 +129,7 @@ export function scopeGate(options: ScopeGateOptions): RequestHandler {
         const found = table.lookup(req.method, path);
         pattern = found.kind === 'no-route' ? null : found.rule.path;
         try {
-          onDecision(event(req, path, pattern, false, reasonOf(error), error.status, error.code, null));
+          onDecision(event(req, path, pattern, false, reasonOf(error), error.status, error.code, error.subject ?? null), req);
         } catch {
           // Already refusing: a failing logger cannot change that.
         }

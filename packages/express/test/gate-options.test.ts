@@ -99,7 +99,7 @@ test('onDecision gets one event per request, with sub and jti, never the token',
   await request(app).get('/items/1').set('Authorization', 'Bearer not.a.token');
   expect(events).toEqual([
     { method: 'GET', path: '/items/1', pattern: '/items/:id', allowed: true, reason: 'scope', status: null, code: null, sub: 'user-1', jti: 'j-9' },
-    { method: 'GET', path: '/items/1', pattern: '/items/:id', allowed: false, reason: 'insufficient-scope', status: 403, code: 'ERR_INSUFFICIENT_SCOPE', sub: null, jti: null },
+    { method: 'GET', path: '/items/1', pattern: '/items/:id', allowed: false, reason: 'insufficient-scope', status: 403, code: 'ERR_INSUFFICIENT_SCOPE', sub: 'user-1', jti: null },
     { method: 'GET', path: '/items/1', pattern: '/items/:id', allowed: false, reason: 'invalid-token', status: 401, code: 'ERR_TOKEN_INVALID', sub: null, jti: null },
   ]);
   expect(JSON.stringify(events)).not.toContain(token.split('.')[1]!);

@@ -1,0 +1,205 @@
+/**
+ * Gateway configuration from the environment and command-line flags (a flag wins over its
+ * variable), validated in full at start: every bad value gets its own message.
+ */
+import { readFileSync } from 'node:fs';
+import { compileRoutes, RouteConfigError, type RouteRule, type RouteTable, type VerifierAlgorithm } from '@scopegate/core';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export type KeySource =
+  | { kind: 'jwks'; url: string }
+  | { kind: 'publicKey'; pem: string }
+  | { kind: 'secret'; secret: string };
+
+export interface GatewayConfig {
+  /** `PORT`, default 8080 (0: any free port). */
+  port: number;
+  /** `HOST`, default 127.0.0.1. */
+  host: string;
+  /** `UPSTREAM_URL`; null in embedded mode. */
+  upstreamUrl: URL | null;
+  /** One of `JWKS_URL` / `JWT_PUBLIC_KEY` / `JWT_SECRET`; null in embedded mode. */
+  key: KeySource | null;
+  /** `JWT_ALGORITHMS` (comma-separated); default from the key: HS256 for a secret, RS256,ES256 otherwise. */
+  algorithms: VerifierAlgorithm[];
+  /** `JWT_ISSUER` (comma-separated). */
+  issuer: string[] | undefined;
+  /** `JWT_AUDIENCE` (comma-separated). */
+  audience: string[] | undefined;
+  /** `ROUTES_FILE`: a JSON rule list replacing Dynamic's table; null: Dynamic's. */
+  routes: RouteTable | null;
+  routesFile: string | null;
+  /** `LOG_LEVEL`, default info. */
+  logLevel: LogLevel;
+  /** No upstream and no key configured: run the demo issuer and upstream in-process. */
+  embedded: boolean;
+}
+
+/** Every variable, its flag, and what it means: for `--help` and the README. */
+export const SETTINGS = [
+  ['PORT', '--port', 'port to listen on (default 8080; 0 = any free port)'],
+  ['HOST', '--host', 'address to listen on (default 127.0.0.1)'],
+  ['UPSTREAM_URL', '--upstream-url', 'http(s) URL of the API behind the gateway (default: the embedded demo)'],
+  ['JWKS_URL', '--jwks-url', 'remote JSON Web Key Set of the token issuer'],
+  ['JWT_PUBLIC_KEY', '--jwt-public-key', 'PEM public key, or a path to a PEM file'],
+  ['JWT_SECRET', '--jwt-secret', 'HMAC secret (HS256/384/512), at least 32 bytes'],
+  ['JWT_ALGORITHMS', '--jwt-algorithms', 'allowed algorithms, comma-separated (default HS256 with a secret, RS256,ES256 otherwise)'],
+  ['JWT_ISSUER', '--jwt-issuer', 'expected iss, comma-separated (default: not checked)'],
+  ['JWT_AUDIENCE', '--jwt-audience', 'expected aud, comma-separated (default: not checked)'],
+  ['ROUTES_FILE', '--routes-file', 'JSON file with a rule list replacing Dynamic\'s table'],
+  ['LOG_LEVEL', '--log-level', 'fatal, error, warn, info, debug, trace or silent (default info)'],
+] as const;
+
+const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+const ALGORITHMS = new Set(['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']);
+
+/** Configuration problems, one message per bad value. */
+export class GatewayConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'GatewayConfigError';
+  }
+}
+
+/** `--help` was asked for. */
+export class HelpRequested extends Error {}
+
+/** Read `--flag value` and `--flag=value` into the variable names of SETTINGS. */
+function parseFlags(argv: readonly string[], problems: string[]): Record<string, string> {
+  const byFlag = new Map<string, string>(SETTINGS.map(([name, flag]) => [flag, name]));
+  const out: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') throw new HelpRequested();
+    const eq = arg.indexOf('=');
+    const flag = eq === -1 ? arg : arg.slice(0, eq);
+    const name = byFlag.get(flag);
+    if (!name) {
+      problems.push(`unknown argument ${JSON.stringify(arg)} (see --help)`);
+      continue;
+    }
+    const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
+    if (value === undefined) problems.push(`${flag} needs a value`);
+    else out[name] = value;
+  }
+  return out;
+}
+
+/**
+ * The configuration, or `GatewayConfigError` listing every problem.
+ *
+ * @example
+ * const config = loadConfig(process.env, process.argv.slice(2));
+ */
+export function loadConfig(env: Record<string, string | undefined>, argv: readonly string[] = []): GatewayConfig {
+  const problems: string[] = [];
+  const flags = parseFlags(argv, problems);
+  const get = (name: string): string | undefined => {
+    const v = flags[name] ?? env[name];
+    return v === undefined || v === '' ? undefined : v;
+  };
+
+  let port = 8080;
+  const portText = get('PORT');
+  if (portText !== undefined) {
+    port = Number(portText);
+    if (!/^\d+$/.test(portText) || port > 65535) problems.push(`PORT: must be an integer from 0 to 65535, got ${JSON.stringify(portText)}`);
+  }
+  const host = get('HOST') ?? '127.0.0.1';
+
+  let upstreamUrl: URL | null = null;
+  const upstreamText = get('UPSTREAM_URL');
+  if (upstreamText !== undefined) {
+    try {
+      upstreamUrl = new URL(upstreamText);
+      if (upstreamUrl.protocol !== 'http:' && upstreamUrl.protocol !== 'https:') throw new Error();
+    } catch {
+      upstreamUrl = null;
+      problems.push(`UPSTREAM_URL: must be an http or https URL, got ${JSON.stringify(upstreamText)}`);
+    }
+  }
+
+  const keyVars = (['JWKS_URL', 'JWT_PUBLIC_KEY', 'JWT_SECRET'] as const).filter((k) => get(k) !== undefined);
+  let key: KeySource | null = null;
+  if (keyVars.length > 1) problems.push(`${keyVars.join(', ')}: set only one of JWKS_URL, JWT_PUBLIC_KEY and JWT_SECRET`);
+  else if (keyVars[0] === 'JWKS_URL') {
+    const url = get('JWKS_URL')!;
+    if (!/^https?:\/\/./.test(url)) problems.push(`JWKS_URL: must be an http or https URL`);
+    else key = { kind: 'jwks', url };
+  } else if (keyVars[0] === 'JWT_PUBLIC_KEY') {
+    const value = get('JWT_PUBLIC_KEY')!;
+    if (value.includes('-----BEGIN')) key = { kind: 'publicKey', pem: value.replace(/\\n/g, '\n') };
+    else {
+      try {
+        key = { kind: 'publicKey', pem: readFileSync(value, 'utf8') };
+      } catch {
+        problems.push('JWT_PUBLIC_KEY: neither a PEM key nor a readable file');
+      }
+    }
+  } else if (keyVars[0] === 'JWT_SECRET') {
+    const secret = get('JWT_SECRET')!;
+    if (Buffer.byteLength(secret) < 32) problems.push('JWT_SECRET: must be at least 32 bytes');
+    else key = { kind: 'secret', secret };
+  }
+
+  const embedded = upstreamText === undefined && keyVars.length === 0;
+  if (!embedded && upstreamText === undefined) problems.push('UPSTREAM_URL: required when a key is configured (leave both unset for the embedded demo)');
+  if (!embedded && keyVars.length === 0) problems.push('JWKS_URL, JWT_PUBLIC_KEY or JWT_SECRET: one is required with UPSTREAM_URL');
+
+  const list = (name: string): string[] | undefined => {
+    const v = get(name);
+    return v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean);
+  };
+  let algorithms = (list('JWT_ALGORITHMS') ?? (key?.kind === 'secret' ? ['HS256'] : embedded ? ['ES256'] : ['RS256', 'ES256'])) as VerifierAlgorithm[];
+  const badAlgs = algorithms.filter((a) => !ALGORITHMS.has(a));
+  if (badAlgs.length) problems.push(`JWT_ALGORITHMS: unknown or disallowed ${badAlgs.join(', ')} (allowed: ${[...ALGORITHMS].join(', ')})`);
+  if (algorithms.length === 0) {
+    problems.push('JWT_ALGORITHMS: must list at least one algorithm');
+    algorithms = [];
+  }
+
+  const logLevel = (get('LOG_LEVEL') ?? 'info') as LogLevel;
+  if (!LEVELS.has(logLevel)) problems.push(`LOG_LEVEL: must be one of ${[...LEVELS].join(', ')}, got ${JSON.stringify(logLevel)}`);
+
+  const routesFile = get('ROUTES_FILE') ?? null;
+  let routes: RouteTable | null = null;
+  if (routesFile !== null) {
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(routesFile, 'utf8'));
+      const rules = Array.isArray(parsed) ? parsed : (parsed as { rules?: unknown })?.rules;
+      if (!Array.isArray(rules)) throw new Error('expected a JSON array of rules (or { "rules": [...] })');
+      routes = compileRoutes(rules as RouteRule[], { readAllScope: 'all.read' });
+    } catch (err) {
+      const why = err instanceof RouteConfigError || err instanceof SyntaxError ? err.message : (err as Error).message;
+      problems.push(`ROUTES_FILE: ${why}`);
+    }
+  }
+
+  if (problems.length) throw new GatewayConfigError(problems);
+  return {
+    port,
+    host,
+    upstreamUrl,
+    key,
+    algorithms,
+    issuer: list('JWT_ISSUER'),
+    audience: list('JWT_AUDIENCE'),
+    routes,
+    routesFile,
+    logLevel,
+    embedded,
+  };
+}
+
+/** The `--help` text. */
+export function helpText(): string {
+  const width = Math.max(...SETTINGS.map(([n, f]) => `${n} / ${f}`.length));
+  return [
+    'scopegate example gateway: a scope-checked reverse proxy for Dynamic\'s API.',
+    'With no UPSTREAM_URL and no key it runs a demo issuer and upstream in-process.',
+    '',
+    'Settings (environment variable / flag):',
+    ...SETTINGS.map(([n, f, d]) => `  ${`${n} / ${f}`.padEnd(width)}  ${d}`),
+  ].join('\n');
+}

@@ -1,0 +1,134 @@
+/**
+ * The gateway app: request id and access log → canonical-path firewall → /healthz, /readyz →
+ * scopeGate → reverse proxy to the upstream. Only requests the gate allowed reach the proxy, and
+ * they are forwarded with the target exactly as checked.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { randomUUID } from 'node:crypto';
+import express, { type Request, type Response } from 'express';
+import { createProxyMiddleware } from 'http-proxy-middleware';
+import type { Logger } from 'pino';
+import type { RouteTable, Verifier } from '@scopegate/core';
+import { scopeGate, type DecisionEvent } from '@scopegate/express';
+import { canonicalPathFirewall } from './firewall';
+
+export interface GatewayOptions {
+  upstreamUrl: URL;
+  table: RouteTable;
+  verifier: Verifier;
+  logger: Logger;
+  /** Timeout of the upstream probe of /readyz, ms. Default 1000. */
+  readyTimeout?: number;
+  /** Timeout of a proxied request, ms. Default 30000. */
+  proxyTimeout?: number;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+interface Tracked {
+  requestId?: string;
+  decision?: DecisionEvent;
+}
+
+/** The path part of a target, for logs: a query may carry secrets, so it is never logged. */
+const pathOf = (url: string): string => url.split('?')[0]!;
+
+export function createGatewayApp(options: GatewayOptions): express.Express {
+  const { upstreamUrl, table, verifier, logger } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  // Request id (a well-formed incoming X-Request-Id is kept) and one access log line per request.
+  app.use((req, res, next) => {
+    const incoming = req.get('x-request-id');
+    const id = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    (req as Request & Tracked).requestId = id;
+    req.headers['x-request-id'] = id;
+    res.set('X-Request-Id', id);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const d = (req as Request & Tracked).decision;
+      logger.info(
+        {
+          reqId: id,
+          method: req.method,
+          path: pathOf(req.originalUrl),
+          status: res.statusCode,
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+          ...(d ? { reason: d.reason, sub: d.sub } : {}),
+        },
+        'request',
+      );
+    });
+    next();
+  });
+
+  app.use(
+    canonicalPathFirewall({
+      onRefuse: (rule, req) => logger.warn({ reqId: (req as Request & Tracked).requestId, rule: rule.id, method: req.method }, 'firewall refused'),
+    }),
+  );
+
+  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  app.get('/readyz', async (_req, res) => {
+    const [keys, upstream] = await Promise.all([keysReady(verifier), reachable(upstreamUrl, options.readyTimeout ?? 1000)]);
+    res.status(keys && upstream ? 200 : 503).json({ status: keys && upstream ? 'ready' : 'not ready', checks: { keys, upstream } });
+  });
+
+  app.use(
+    scopeGate({
+      routes: table,
+      verifier,
+      onDecision: (event, req) => {
+        (req as Request & Tracked).decision = event;
+        logger[event.allowed ? 'debug' : 'info']({ reqId: (req as Request & Tracked).requestId, ...event }, 'decision');
+      },
+    }),
+  );
+
+  app.use(
+    createProxyMiddleware<Request, Response>({
+      target: upstreamUrl.href,
+      changeOrigin: true,
+      xfwd: true,
+      proxyTimeout: options.proxyTimeout ?? 30_000,
+      timeout: options.proxyTimeout ?? 30_000,
+      on: {
+        error: (err, req, res) => {
+          logger.error({ reqId: (req as Request & Tracked).requestId, err: (err as Error).message }, 'upstream error');
+          if (res instanceof http.ServerResponse && !res.headersSent) {
+            res.writeHead(502, { 'content-type': 'application/json' }).end('{"error":"Bad Gateway"}');
+          } else {
+            res.destroy();
+          }
+        },
+      },
+    }),
+  );
+  return app;
+}
+
+/** Keys are ready when there is no remote set, or it has loaded (trying once now if not). */
+async function keysReady(verifier: Verifier): Promise<boolean> {
+  const set = verifier.keySet;
+  if (!set) return true;
+  if (set.stats.loaded) return true;
+  await set.refresh().catch(() => undefined);
+  return set.stats.loaded;
+}
+
+/** The upstream answers HTTP at all (any status) within the timeout. */
+function reachable(url: URL, timeout: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const client = url.protocol === 'https:' ? https : http;
+    const req = client.request(url, { method: 'HEAD', timeout }, (res) => {
+      res.resume();
+      resolve(true);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}

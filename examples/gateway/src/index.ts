@@ -1,0 +1,14 @@
+export { createGatewayApp } from './gateway';
+export type { GatewayOptions } from './gateway';
+export { canonicalPathFirewall, checkTarget, FIREWALL_RULES } from './firewall';
+export type { FirewallRule, FirewallVerdict } from './firewall';
+export { loadConfig, helpText, GatewayConfigError, HelpRequested, SETTINGS } from './config';
+export type { GatewayConfig, KeySource, LogLevel } from './config';
+export { startGateway, banner, DEMO } from './run';
+export type { RunningGateway, DemoTokens } from './run';
+export { MemoryTokenStore } from './token-store';
+export type { TokenStore, TokenRecord, TokenCreator } from './token-store';
+export { startDemoIssuer } from './demo/issuer';
+export type { DemoIssuer } from './demo/issuer';
+export { createDemoUpstreamApp, listenLoopback, tokenJson } from './demo/upstream';
+export type { DemoUpstreamOptions, RunningServer } from './demo/upstream';

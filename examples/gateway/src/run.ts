@@ -1,0 +1,133 @@
+/** Starting the gateway from a configuration: the embedded demo when nothing is configured. */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino, { type Logger } from 'pino';
+import { createVerifier, type RouteTable, type Verifier, type VerifierOptions } from '@scopegate/core';
+import { dynamicTable } from '@scopegate/dynamic';
+import type { GatewayConfig } from './config';
+import { createGatewayApp } from './gateway';
+import { startDemoIssuer, type DemoIssuer } from './demo/issuer';
+import { createDemoUpstreamApp, listenLoopback, type RunningServer } from './demo/upstream';
+import { MemoryTokenStore, type TokenStore } from './token-store';
+
+/** The demo's fixed identities, so the printed commands read well. */
+export const DEMO = {
+  environmentId: '7d8e9f10-1a2b-4c3d-8e9f-0a1b2c3d4e5f',
+  adminId: '0b6c3f52-8d3e-4a57-9a51-2f7f6d1c9e01',
+  readerId: '5e2a9c71-3b4d-4f60-8a12-6c9d0e1f2a03',
+} as const;
+
+export interface DemoTokens {
+  /** environment.apiTokens.read + environment.apiTokens.write */
+  admin: string;
+  /** all.read */
+  allRead: string;
+  /** environment.users.read */
+  usersRead: string;
+  /** no scope at all */
+  noScopes: string;
+}
+
+export interface RunningGateway {
+  /** Base URL, e.g. http://127.0.0.1:8080 */
+  readonly url: string;
+  readonly server: http.Server;
+  readonly verifier: Verifier;
+  readonly demo: { issuer: DemoIssuer; upstream: RunningServer; store: TokenStore; tokens: DemoTokens } | null;
+  /** Stop accepting, let in-flight requests finish (at most `graceMs`), close the demo servers. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export async function startGateway(config: GatewayConfig, logger: Logger = pino({ level: config.logLevel })): Promise<RunningGateway> {
+  let demo: RunningGateway['demo'] = null;
+  let verifier: Verifier;
+  let upstreamUrl: URL;
+  const table: RouteTable = config.routes ?? dynamicTable;
+
+  if (config.embedded) {
+    const issuer = await startDemoIssuer({ host: '127.0.0.1' });
+    const store = new MemoryTokenStore();
+    const upstream = await listenLoopback(createDemoUpstreamApp({ issuer, store }));
+    verifier = createVerifier({
+      algorithms: ['ES256'],
+      jwksUri: issuer.jwksUrl,
+      issuer: issuer.issuer,
+      audience: issuer.audience,
+      isRevoked: (claims) => typeof claims.jti === 'string' && store.isRevoked(claims.jti),
+    });
+    upstreamUrl = new URL(upstream.url);
+    const mint = (sub: string, scopes: string[], extra: Record<string, unknown> = {}) => issuer.mint({ sub, scopes, ttl: 24 * 3600, extra });
+    const tokens: DemoTokens = {
+      admin: await mint(DEMO.adminId, ['environment.apiTokens.read', 'environment.apiTokens.write'], { alias: 'demo-admin', email: 'admin@demo.test' }),
+      allRead: await mint(DEMO.readerId, ['all.read']),
+      usersRead: await mint(DEMO.readerId, ['environment.users.read']),
+      noScopes: await mint(DEMO.readerId, []),
+    };
+    demo = { issuer, upstream, store, tokens };
+  } else {
+    const key = config.key!;
+    const keyOptions: Partial<VerifierOptions> =
+      key.kind === 'jwks' ? { jwksUri: key.url } : key.kind === 'publicKey' ? { publicKey: key.pem } : { secret: key.secret };
+    verifier = createVerifier({ algorithms: config.algorithms, issuer: config.issuer, audience: config.audience, ...keyOptions });
+    upstreamUrl = config.upstreamUrl!;
+  }
+
+  const app = createGatewayApp({ upstreamUrl, table, verifier, logger });
+  const server = http.createServer(app);
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${host}:${port}`,
+    server,
+    verifier,
+    demo,
+    close(graceMs = 10_000) {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          const force = setTimeout(() => server.closeAllConnections(), graceMs);
+          force.unref();
+          server.close(() => {
+            clearTimeout(force);
+            resolve();
+          });
+          server.closeIdleConnections();
+        });
+        if (demo) await Promise.all([demo.upstream.close(), demo.issuer.close()]);
+      })();
+      return closing;
+    },
+  };
+}
+
+/** The start-up text: where it listens and, for the demo, commands to paste (expected status first). */
+export function banner(gw: RunningGateway): string {
+  const lines = [`scopegate gateway listening on ${gw.url}`, `  health: curl -i ${gw.url}/healthz`, `  ready:  curl -i ${gw.url}/readyz`];
+  if (!gw.demo) return lines.join('\n');
+  const t = gw.demo.tokens;
+  const env = `${gw.url}/environments/${DEMO.environmentId}`;
+  const auth = (token: string) => ` -H 'Authorization: Bearer ${token}'`;
+  const tryIt: [string, string, string][] = [
+    ['200', 'a users.read token reads users', `curl -i '${env}/users'${auth(t.usersRead)}`],
+    ['200', 'all.read reads any GET route', `curl -i '${env}/webhooks'${auth(t.allRead)}`],
+    ['201', 'the admin token creates an API token (printed once)', `curl -i -X POST '${env}/tokens'${auth(t.admin)} -H 'Content-Type: application/json' -d '{"note":"ci","scopes":["environment.users.read"]}'`],
+    ['200', 'the admin token lists the environment\'s tokens', `curl -i '${env}/tokens'${auth(t.admin)}`],
+    ['200', 'any authenticated caller lists its own tokens', `curl -i '${gw.url}/user/tokens'${auth(t.admin)}`],
+    ['403', 'all.read cannot write', `curl -i -X DELETE '${env}/users/u-1'${auth(t.allRead)}`],
+    ['403', 'a token with no scopes cannot read users', `curl -i '${env}/users'${auth(t.noScopes)}`],
+    ['401', 'no token', `curl -i '${env}/users'`],
+    ['400', 'the firewall refuses encoded traversal', `curl -i '${env}/users/..%2F..%2Ftokens'${auth(t.usersRead)}`],
+  ];
+  lines.push('', 'Embedded demo: a demo issuer (ES256, JWKS on loopback) and a demo upstream (Dynamic\'s token service + echo).', 'Try it (expected status first):');
+  for (const [status, what, cmd] of tryIt) lines.push(`# ${status} ${what}`, cmd);
+  return lines.join('\n');
+}
