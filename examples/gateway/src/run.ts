@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { createVerifier, type RouteTable, type Verifier, type VerifierOptions } from '@scopegate/core';
 import { dynamicTable } from '@scopegate/dynamic';
+import { auditApp, type AppAudit } from '@scopegate/express';
 import type { GatewayConfig } from './config';
 import { createGatewayApp } from './gateway';
 import { startDemoIssuer, type DemoIssuer } from './demo/issuer';
@@ -33,7 +34,7 @@ export interface RunningGateway {
   readonly url: string;
   readonly server: http.Server;
   readonly verifier: Verifier;
-  readonly demo: { issuer: DemoIssuer; upstream: RunningServer; store: TokenStore; tokens: DemoTokens } | null;
+  readonly demo: { issuer: DemoIssuer; upstream: RunningServer; store: TokenStore; tokens: DemoTokens; audit: AppAudit } | null;
   /** Stop accepting, let in-flight requests finish (at most `graceMs`), close the demo servers. */
   close(graceMs?: number): Promise<void>;
 }
@@ -47,7 +48,12 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
   if (config.embedded) {
     const issuer = await startDemoIssuer({ host: '127.0.0.1' });
     const store = new MemoryTokenStore();
-    const upstream = await listenLoopback(createDemoUpstreamApp({ issuer, store }));
+    const upstreamApp = createDemoUpstreamApp({ issuer, store });
+    // The upstream is in-process here, so check that the table covers exactly what it serves.
+    const audit = auditApp(upstreamApp, table);
+    if (audit.ok) logger.info({ routes: audit.routes.length }, 'app audit: the table covers every upstream route');
+    else logger.warn({ uncovered: audit.uncovered.length, stale: audit.stale.length, report: audit.toString() }, 'app audit found gaps');
+    const upstream = await listenLoopback(upstreamApp);
     verifier = createVerifier({
       algorithms: ['ES256'],
       jwksUri: issuer.jwksUrl,
@@ -63,7 +69,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
       usersRead: await mint(DEMO.readerId, ['environment.users.read']),
       noScopes: await mint(DEMO.readerId, []),
     };
-    demo = { issuer, upstream, store, tokens };
+    demo = { issuer, upstream, store, tokens, audit };
   } else {
     const key = config.key!;
     const keyOptions: Partial<VerifierOptions> =

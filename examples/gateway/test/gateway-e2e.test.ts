@@ -81,6 +81,11 @@ test.each([
   expect(res.status).toBe(400);
 });
 
+test('start-up audit: the table covers exactly what the demo upstream serves', () => {
+  expect(gw.demo!.audit.ok).toBe(true);
+  expect(gw.demo!.audit.routes).toHaveLength(132);
+});
+
 test('readyz: keys loaded and upstream reachable', async () => {
   const res = await request(gw.url).get('/readyz');
   expect([res.status, res.body]).toEqual([200, { status: 'ready', checks: { keys: true, upstream: true } }]);

@@ -137,6 +137,32 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
  * ], { readAllScope: 'all.read' });
  */
 export function compileRoutes(rules: readonly RouteRule[], options: CompileOptions = {}): RouteTable {
+  const built = buildTable(rules, options);
+  const conflict = findAmbiguity(built.root, built.alternatives, built.opts);
+  if (conflict) {
+    const [a, b] = conflict;
+    throw new RouteConfigError(
+      'ERR_AMBIGUOUS_ROUTES',
+      `can match the same requests as another rule with different requirements ` +
+        `(${requirementText(a.rule)} vs ${requirementText(b.rule)}); Express would decide by registration order. ` +
+        `Give both the same scopes, or make the patterns disjoint`,
+      location(a.rule),
+      location(b.rule),
+    );
+  }
+  return new CompiledTable(Object.freeze(built.compiled), built.opts, built.root);
+}
+
+/** A validated, built trie before the ambiguity check (shared with `analyzeRoutes`). */
+export interface BuiltTable {
+  readonly compiled: CompiledRule[];
+  readonly opts: ResolvedCompileOptions;
+  readonly root: TrieNode;
+  readonly alternatives: readonly Alternative[];
+}
+
+/** Validate the rules and build the trie. Throws `RouteConfigError` for invalid rules and duplicates. */
+export function buildTable(rules: readonly RouteRule[], options: CompileOptions = {}): BuiltTable {
   const opts = resolveOptions(options);
   if (!Array.isArray(rules)) {
     throw new RouteConfigError('ERR_INVALID_RULE', 'compileRoutes expects an array of rules');
@@ -157,23 +183,10 @@ export function compileRoutes(rules: readonly RouteRule[], options: CompileOptio
     });
   }
   computeMinPrio(root);
-
-  const conflict = findAmbiguity(root, alternatives, opts);
-  if (conflict) {
-    const [a, b] = conflict;
-    throw new RouteConfigError(
-      'ERR_AMBIGUOUS_ROUTES',
-      `can match the same requests as another rule with different requirements ` +
-        `(${requirementText(a.rule)} vs ${requirementText(b.rule)}); Express would decide by registration order. ` +
-        `Give both the same scopes, or make the patterns disjoint`,
-      location(a.rule),
-      location(b.rule),
-    );
-  }
-  return new CompiledTable(Object.freeze(compiled), opts, root);
+  return { compiled, opts, root, alternatives };
 }
 
-function requirementText(rule: CompiledRule): string {
+export function requirementText(rule: CompiledRule): string {
   if (rule.public) return 'public';
   return rule.scopes.length ? rule.scopes.join(' ') : 'any authenticated caller';
 }

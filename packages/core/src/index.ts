@@ -41,3 +41,5 @@ export type { RemoteKeySet, RemoteKeySetOptions, RemoteKeySetStats } from './rem
 export { authorize } from './authorize';
 export type { AuthorizeRequest, AuthorizeOptions, Authorization } from './authorize';
 export type { JWTPayload, JWTHeaderParameters, JSONWebKeySet, JWK } from 'jose';
+export { analyzeRoutes } from './analyze-routes';
+export type { RouteAnalysis, RouteFinding, FindingKind } from './analyze-routes';

@@ -26,6 +26,27 @@ export function findAmbiguity(
   alternatives: readonly Alternative[],
   opts: ResolvedCompileOptions,
 ): [Alternative, Alternative] | null {
+  let found: [Alternative, Alternative] | null = null;
+  forEachOverlap(root, alternatives, opts, (a, b) => {
+    if (requirementKey(a) === requirementKey(b)) return false;
+    found = [a, b];
+    return true;
+  }, (a, b) => requirementKey(a) !== requirementKey(b));
+  return found;
+}
+
+/**
+ * Call `visit(a, b)` for each pair of alternatives of different rules (a's rule first) whose
+ * methods overlap and whose patterns can match the same path; stop when it returns true.
+ * `worth(a, b)`, when given, skips pairs before the (costlier) automaton proof.
+ */
+export function forEachOverlap(
+  root: TrieNode,
+  alternatives: readonly Alternative[],
+  opts: ResolvedCompileOptions,
+  visit: (a: Alternative, b: Alternative) => boolean,
+  worth: (a: Alternative, b: Alternative) => boolean = () => true,
+): void {
   for (const a of alternatives) {
     const candidates = new Set<TrieEnd>();
     const { lead, segments } = splitSegments(a.tokens);
@@ -34,18 +55,17 @@ export function findAmbiguity(
     for (const c of candidates) {
       const b = c.alt;
       if (b.rule.index <= a.rule.index) continue; // each pair once; same rule never conflicts
-      if (requirementKey(a) === requirementKey(b) || !methodsOverlap(a.methods, b.methods)) continue;
-      if (patternsIntersect(a.tokens, b.tokens, opts)) return [a, b];
+      if (!methodsOverlap(a.methods, b.methods) || !worth(a, b)) continue;
+      if (patternsIntersect(a.tokens, b.tokens, opts) && visit(a, b)) return;
     }
   }
-  return null;
 }
 
 function requirementKey(alt: Alternative): string {
   return alt.rule.public ? '\0public' : [...alt.rule.scopes].sort().join(' ');
 }
 
-function methodsOverlap(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+export function methodsOverlap(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
   for (const m of a) if (b.has(m)) return true;
   return false;
 }
@@ -180,4 +200,78 @@ function step(state: number, ch: string, els: readonly Element[], trailing: bool
     return el === ANY || ch !== '/' ? state + 1 : -1;
   }
   return el === ANY || ch !== '/' ? state : -1;
+}
+
+/**
+ * Is every path `inner` matches also matched by one of `outer`? Decided on the same automata
+ * (subset construction over `outer`). Exact when params stand alone in their capture segment and
+ * there is at most one wildcard (see `exactAbstraction`); callers check that first.
+ */
+export function patternIncluded(inner: readonly FlatToken[], outer: readonly (readonly FlatToken[])[], opts: ResolvedCompileOptions): boolean {
+  const fold = !opts.caseSensitive;
+  const trailing = !opts.strict;
+  const ei = toElements(inner, fold);
+  const eo = outer.map((t) => toElements(t, fold));
+  const alphabet = new Set<string>(['/']);
+  for (const e of [...ei, ...eo.flat()]) if (typeof e === 'string') alphabet.add(e);
+  let other = 0x21;
+  while (alphabet.has(String.fromCharCode(other))) other++;
+  alphabet.add(String.fromCharCode(other));
+  const letters = [...alphabet];
+
+  // A state of the outer union: "k:s" = state s of outer pattern k.
+  const closeSet = (states: Iterable<[number, number]>): [number, number][] => {
+    const out = new Map<string, [number, number]>();
+    for (const [k, s] of states) for (const x of closure(s, eo[k]!)) out.set(`${k}:${x}`, [k, x]);
+    return [...out.values()].sort((p, q) => p[0] - q[0] || p[1] - q[1]);
+  };
+  const setKey = (set: [number, number][]) => set.map(([k, s]) => `${k}:${s}`).join(',');
+  const start = closeSet(eo.map((_, k) => [k, 0] as [number, number]));
+  const seen = new Set<string>();
+  const queue: [number, [number, number][]][] = [];
+  for (const si of closure(0, ei)) {
+    seen.add(`${si}|${setKey(start)}`);
+    queue.push([si, start]);
+  }
+  while (queue.length) {
+    const [si, set] = queue.shift()!;
+    if (accepting(si, ei) && !set.some(([k, s]) => accepting(s, eo[k]!))) return false;
+    for (const ch of letters) {
+      const ni = step(si, ch, ei, trailing);
+      if (ni < 0) continue;
+      const next: [number, number][] = [];
+      for (const [k, s] of set) {
+        const n = step(s, ch, eo[k]!, trailing);
+        if (n >= 0) next.push([k, n]);
+      }
+      const closed = closeSet(next);
+      for (const x of closure(ni, ei)) {
+        const key = `${x}|${setKey(closed)}`;
+        if (!seen.has(key)) {
+          seen.add(key);
+          queue.push([x, closed]);
+        }
+      }
+    }
+  }
+  return true;
+}
+
+/**
+ * Whether the automaton is exactly path-to-regexp's language for this alternative: each capture
+ * is the only capture of its segment (so a param is `[^/]+`), and there is at most one wildcard
+ * (so it is `[^]+`). Mixed segments like `:a-:b` exclude text and are only over-approximated.
+ */
+export function exactAbstraction(tokens: readonly FlatToken[]): boolean {
+  let wildcards = 0;
+  let capturesInSegment = 0;
+  for (const t of tokens) {
+    if (t.type === 'text') {
+      if (t.value.includes('/')) capturesInSegment = 0;
+      continue;
+    }
+    if (t.type === 'wildcard') wildcards++;
+    if (++capturesInSegment > 1) return false;
+  }
+  return wildcards <= 1;
 }

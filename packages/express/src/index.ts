@@ -1,3 +1,5 @@
 export { scopeGate } from './scope-gate';
 export type { ScopeGateOptions, DecisionEvent, GateReason } from './scope-gate';
 export type { ScopeGateAuth } from './request-auth';
+export { auditApp, samplePath } from './audit-app';
+export type { AppAudit, AppRoute, AuditTarget } from './audit-app';

@@ -1,0 +1,138 @@
+/**
+ * Static analysis of a route table: every overlap (an error when the requirements differ, the
+ * same check `compileRoutes` enforces), rules shadowed entirely by earlier ones, and patterns
+ * path-to-regexp accepts that Express would never reach with these options.
+ */
+import { buildTable, requirementText, type Alternative } from './compile-routes';
+import { splitSegments } from './pattern';
+import { exactAbstraction, forEachOverlap, patternIncluded } from './route-overlap';
+import type { CompileOptions, CompiledRule, RouteRule } from './types';
+
+export type FindingKind = 'ambiguous' | 'overlap' | 'shadowed' | 'unreachable';
+
+/** One thing the analysis found. */
+export interface RouteFinding {
+  /** `error`: `compileRoutes` refuses the table; `warning`: a rule that cannot work as written; `info`: harmless. */
+  readonly severity: 'error' | 'warning' | 'info';
+  readonly kind: FindingKind;
+  /** Indexes of the rules concerned (the earlier first). */
+  readonly rules: readonly number[];
+  /** Methods concerned (HEAD included where a GET rule serves it). */
+  readonly methods: readonly string[];
+  readonly message: string;
+}
+
+export interface RouteAnalysis {
+  readonly findings: readonly RouteFinding[];
+  /** No `error` finding: `compileRoutes` accepts the table. */
+  readonly ok: boolean;
+  /** One line per finding. */
+  toString(): string;
+}
+
+/**
+ * Analyse rules without compiling them into a table: never throws for ambiguity, reports it.
+ * Invalid rules (bad pattern, method, scope…) still throw `RouteConfigError`.
+ *
+ * @example
+ * const report = analyzeRoutes(rules, { strict: false });
+ * for (const f of report.findings) console.log(f.severity, f.message);
+ */
+export function analyzeRoutes(rules: readonly RouteRule[], options: CompileOptions = {}): RouteAnalysis {
+  const { compiled, opts, root, alternatives } = buildTable(rules, options);
+  const findings: RouteFinding[] = [];
+  const label = (r: CompiledRule) => `#${r.index} ${r.methods.join(',')} ${r.path}`;
+
+  // Overlaps, once per pair of rules.
+  const pairs = new Map<string, { a: CompiledRule; b: CompiledRule; methods: Set<string> }>();
+  forEachOverlap(root, alternatives, opts, (a, b) => {
+    const key = `${a.rule.index}:${b.rule.index}`;
+    let pair = pairs.get(key);
+    if (!pair) pairs.set(key, (pair = { a: a.rule, b: b.rule, methods: new Set() }));
+    for (const m of a.methods) if (b.methods.has(m)) pair.methods.add(m);
+    return false;
+  });
+  for (const { a, b, methods } of pairs.values()) {
+    const same = requirementText(a) === requirementText(b) || sameScopes(a, b);
+    findings.push({
+      severity: same ? 'info' : 'error',
+      kind: same ? 'overlap' : 'ambiguous',
+      rules: [a.index, b.index],
+      methods: [...methods].sort(),
+      message: same
+        ? `${label(a)} and ${label(b)} overlap with the same requirements (${requirementText(a)}): harmless, the earlier one answers`
+        : `${label(a)} and ${label(b)} can match the same requests but require ${requirementText(a)} vs ${requirementText(b)}`,
+    });
+  }
+
+  // Shadowed: every path and method of a rule is taken by earlier rules (exact patterns only).
+  const byRule = new Map<number, Alternative[]>();
+  for (const alt of alternatives) (byRule.get(alt.rule.index) ?? byRule.set(alt.rule.index, []).get(alt.rule.index)!).push(alt);
+  for (const rule of compiled) {
+    const mine = byRule.get(rule.index) ?? [];
+    if (!mine.length || !mine.every((a) => exactAbstraction(a.tokens))) continue;
+    const methods = [...mine[0]!.methods];
+    const shadowers = new Set<number>();
+    const covered = methods.every((m) => {
+      const earlier = alternatives.filter((o) => o.rule.index < rule.index && o.methods.has(m) && exactAbstraction(o.tokens));
+      if (!earlier.length) return false;
+      const ok = mine.every((a) => patternIncluded(a.tokens, earlier.map((o) => o.tokens), opts));
+      if (ok) for (const o of earlier) if (pairs.has(`${o.rule.index}:${rule.index}`)) shadowers.add(o.rule.index);
+      return ok;
+    });
+    if (covered) {
+      findings.push({
+        severity: 'warning',
+        kind: 'shadowed',
+        rules: [...shadowers].sort((x, y) => x - y).concat(rule.index),
+        methods,
+        message: `${label(rule)} is never reached: earlier rule(s) ${[...shadowers].map((i) => `#${i}`).join(', ')} take every request it matches`,
+      });
+    }
+  }
+
+  // Unreachable alternatives: Express only ever matches pathnames.
+  for (const rule of compiled) {
+    const mine = byRule.get(rule.index) ?? [];
+    const dead = mine.filter((a) => unreachable(a, opts.strict));
+    if (!dead.length) continue;
+    const all = dead.length === mine.length;
+    findings.push({
+      severity: all ? 'warning' : 'info',
+      kind: 'unreachable',
+      rules: [rule.index],
+      methods: [...rule.methods],
+      message: all
+        ? `${label(rule)} can never match a request path (${reasonOf(dead[0]!, opts.strict)})`
+        : `${label(rule)}: ${dead.length} of its ${mine.length} optional forms can never match a request path (${reasonOf(dead[0]!, opts.strict)})`,
+    });
+  }
+
+  const order = { error: 0, warning: 1, info: 2 };
+  findings.sort((x, y) => order[x.severity] - order[y.severity] || x.rules[0]! - y.rules[0]!);
+  return {
+    findings,
+    ok: !findings.some((f) => f.severity === 'error'),
+    toString: () => (findings.length ? findings.map((f) => `${f.severity.padEnd(7)} ${f.kind.padEnd(11)} ${f.message}`).join('\n') : 'no findings'),
+  };
+}
+
+function sameScopes(a: CompiledRule, b: CompiledRule): boolean {
+  return a.public === b.public && a.scopes.length === b.scopes.length && a.scopes.every((s) => b.scopes.includes(s));
+}
+
+// Never in a pathname: `?` and `#` end it; Node's parser refuses controls and space; a request
+// target is bytes, so nothing above U+00FF.
+const IMPOSSIBLE = /[?#\x00-\x20\x7f\u0100-\uffff]/;
+
+function unreachable(alt: Alternative, strict: boolean): boolean {
+  return reasonOf(alt, strict) !== null;
+}
+
+function reasonOf(alt: Alternative, strict: boolean): string | null {
+  if (alt.tokens.length === 0) return strict ? 'it matches only the empty path' : null;
+  const { lead } = splitSegments(alt.tokens);
+  if (lead.length > 0) return 'it does not start with "/"';
+  for (const t of alt.tokens) if (t.type === 'text' && IMPOSSIBLE.test(t.value)) return `its text ${JSON.stringify(t.value)} holds a character no request path can carry`;
+  return null;
+}

@@ -1,0 +1,76 @@
+import express from 'express';
+import { compileRoutes } from '@scopegate/core';
+import { dynamicRoutes, dynamicTable } from '@scopegate/dynamic';
+import { auditApp, samplePath } from '@scopegate/express';
+
+const noop: express.RequestHandler = (_req, res) => void res.end();
+
+test('an app serving exactly the Dynamic table: no gaps', () => {
+  const app = express();
+  for (const r of dynamicRoutes) (app as unknown as Record<string, (p: string, h: express.RequestHandler) => void>)[r.method.toLowerCase()]!(r.path, noop);
+  const report = auditApp(app, dynamicTable);
+  expect(report.routes).toHaveLength(132);
+  expect(report.ok).toBe(true);
+  expect(report.toString()).toBe('App audit: 132 route(s) found, no gaps');
+});
+
+test('planted gaps are found: uncovered route, stale rule, method mismatch, settings', () => {
+  const table = compileRoutes([
+    { method: 'GET', path: '/users/:id', scopes: ['users.read'] },
+    { method: 'PUT', path: '/users/:id', scopes: ['users.write'] },
+    { method: 'GET', path: '/old/report', scopes: ['reports.read'] },
+    { method: 'GET', path: '/api/items/:itemId', scopes: ['items.read'] },
+  ]);
+  const app = express();
+  app.set('strict routing', true);
+  app.get('/users/:userId', noop); // covered (other param name)
+  app.patch('/users/:userId', noop); // PATCH: table has only PUT
+  app.delete('/admin/users/:id', noop); // no rule
+  const api = express.Router();
+  api.get('/items/:id', noop); // covered through the /api prefix
+  api.post('/items', noop); // no rule
+  app.use('/api', api);
+  app.use('/legacy', express()); // a sub-app: skipped
+  app.get(/^\/regex\/(\d+)$/, noop); // a RegExp path: skipped
+
+  const report = auditApp(app, table);
+  expect(report.ok).toBe(false);
+  expect(report.routes.map((r) => `${r.methods.join(',')} ${r.path}`)).toEqual([
+    'GET /users/:userId',
+    'PATCH /users/:userId',
+    'DELETE /admin/users/:id',
+    'GET /api/items/:id',
+    'POST /api/items',
+  ]);
+  expect(report.uncovered).toEqual([
+    { path: '/users/:userId', method: 'PATCH', exposed: false },
+    { path: '/admin/users/:id', method: 'DELETE', exposed: false },
+    { path: '/api/items', method: 'POST', exposed: false },
+  ]);
+  expect(report.methodMismatch).toEqual([{ path: '/users/:userId', appMethods: ['GET', 'PATCH'], tableMethods: ['GET', 'PUT'] }]);
+  // PUT /users/:id: the app has no PUT there (it has PATCH).
+  expect(report.stale.map((r) => `${r.methods.join(',')} ${r.path}`)).toEqual(['PUT /users/:id', 'GET /old/report']);
+  expect(report.settings).toEqual(['app "strict routing" is true, table strict is false']);
+  expect(report.skipped.map((s) => s.reason)).toEqual(['mounted Express sub-app (not walked: audit it on its own)', 'RegExp route path']);
+  const text = report.toString();
+  expect(text).toContain('uncovered  DELETE /admin/users/:id (denied by the gate)');
+  expect(text).toContain('stale      rule #2 GET /old/report matches no route of the app');
+  expect(auditApp(app, table, { unmatched: 'next' }).uncovered[0]!.exposed).toBe(true);
+});
+
+test('app.all counts as every method', () => {
+  const app = express();
+  app.all('/x', noop);
+  const report = auditApp(app, [{ method: 'GET', path: '/x', scopes: [] }]);
+  expect(report.routes).toEqual([{ path: '/x', methods: ['*'] }]);
+  expect(report.uncovered.map((u) => u.method)).toEqual(['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+});
+
+test.each([
+  ['/users/:id', '/users/sample-1'],
+  ['/docs{/:page}', '/docs/sample-1'],
+  ['/files/*path', '/files/sample-1'],
+  ['/(', null],
+])('samplePath(%j) = %j', (pattern, sample) => {
+  expect(samplePath(pattern)).toBe(sample);
+});
