@@ -1,0 +1,319 @@
+/**
+ * Differential harness: the same rules served by two real Express 5 apps on loopback, one behind
+ * `scopeGate` (gated) and one without (twin), so a request shows both what the gate did and which
+ * handler Express would have run. Requests go out byte for byte through a keep-alive agent.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import fc from 'fast-check';
+import { checkScope, compileRoutes, RouteConfigError, type CompileOptions, type RouteRule, type RouteTable } from '@scopegate/core';
+import { scopeGate } from '@scopegate/express';
+import { HS_SECRET } from '../../../core/test/support/keys';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const parseurl = require('parseurl') as (req: { url: string }) => { pathname: string | null } | undefined;
+
+export const SCOPES = ['s1', 's2', 's3'] as const;
+
+export interface Outcome {
+  status: number;
+  /** The app answered (not Node's parser). */
+  app: boolean;
+  /** Index of the rule whose handler ran. */
+  rule: number | null;
+  /** The gate let it through (handler ran, or Express found no route / errored after the gate). */
+  passed: boolean;
+}
+
+export interface Pair {
+  table: RouteTable;
+  gated: http.Server;
+  twin: http.Server;
+  close(): Promise<void>;
+}
+
+function appFor(rules: readonly RouteRule[], table: RouteTable, gate: boolean): express.Express {
+  const app = express();
+  app.set('case sensitive routing', table.options.caseSensitive);
+  app.set('strict routing', table.options.strict);
+  app.use((_req, res, next) => {
+    res.set('x-app', '1');
+    next();
+  });
+  if (gate) app.use(scopeGate({ routes: table, verifier: { algorithms: ['HS256'], secret: HS_SECRET, clockTolerance: 60 } }));
+  rules.forEach((rule, index) => {
+    const route = app.route(rule.path);
+    for (const m of [rule.method].flat()) {
+      (route as unknown as Record<string, (h: express.RequestHandler) => void>)[m.toLowerCase()]!((_req, res) => {
+        res.set('x-rule', String(index)).end();
+      });
+    }
+  });
+  app.use((_req, res) => void res.status(404).set('x-fallthrough', '1').end());
+  app.use((err: { status?: number }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    res.status(err.status ?? 500).set('x-router-error', '1').end();
+  });
+  return app;
+}
+
+async function listen(app: express.Express): Promise<http.Server> {
+  const server = http.createServer(app);
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
+
+export async function startPair(rules: readonly RouteRule[], options: CompileOptions): Promise<Pair> {
+  const table = compileRoutes(rules, options);
+  const gated = await listen(appFor(rules, table, true));
+  const twin = await listen(appFor(rules, table, false));
+  return {
+    table,
+    gated,
+    twin,
+    close: async () => {
+      for (const s of [gated, twin]) {
+        s.closeAllConnections();
+        await new Promise((r) => s.close(r));
+      }
+    },
+  };
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+export const closeAgent = () => agent.destroy();
+
+export function send(server: http.Server, method: string, target: string, headers: Record<string, string>): Promise<Outcome> {
+  const { port } = server.address() as AddressInfo;
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: target, headers, agent }, (res) => {
+      res.resume();
+      res.on('end', () => {
+        const rule = res.headers['x-rule'];
+        resolve({
+          status: res.statusCode!,
+          app: res.headers['x-app'] === '1',
+          rule: typeof rule === 'string' ? Number(rule) : null,
+          passed: typeof rule === 'string' || res.headers['x-fallthrough'] === '1' || res.headers['x-router-error'] === '1',
+        });
+      });
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      // The server refused the bytes outright (parser error, connection reset): no handler ran.
+      if (err.code === 'ECONNRESET' || err.code === 'HPE_INVALID_METHOD') resolve({ status: 0, app: false, rule: null, passed: false });
+      else reject(err);
+    });
+    req.end();
+  });
+}
+
+/** The pathname Express routes on (`req.path`): parseurl, as Express's router calls it. */
+export function expressPathname(target: string): string | null {
+  try {
+    return parseurl({ url: target })?.pathname ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Make a random rule set compile: equalise requirements of ambiguous pairs, drop duplicates. */
+export function makeCompilable(rules: RouteRule[], options: CompileOptions): RouteRule[] {
+  let list = rules.map((r) => ({ ...r }));
+  const key = (r: RouteRule) => (r.public ? 'public' : [...(r.scopes ?? [])].sort().join(' '));
+  const requirement = (r: RouteRule) => (r.public ? { public: true, scopes: undefined } : { public: undefined, scopes: r.scopes });
+  for (let guard = 0; guard < 500; guard++) {
+    try {
+      compileRoutes(list, options);
+      return list;
+    } catch (err) {
+      if (!(err instanceof RouteConfigError) || !err.rule || !err.otherRule) throw err;
+      const [a, b] = [err.rule.index, err.otherRule.index].sort((x, y) => x - y) as [number, number];
+      if (err.code === 'ERR_DUPLICATE_ROUTE') list = list.filter((_, i) => i !== b);
+      else if (err.code === 'ERR_AMBIGUOUS_ROUTES') {
+        // Merge the two requirement groups: every rule requiring what b requires now requires a's.
+        const from = key(list[b]!);
+        const to = requirement(list[a]!);
+        list = list.map((r) => (key(r) === from ? { ...r, ...to } : r));
+      } else throw err;
+    }
+  }
+  throw new Error('could not make the table compile');
+}
+
+// ---- generators -------------------------------------------------------------------------
+
+const WORDS = ['users', 'Users', 'items', 'a', 'b', 'me', 'v1', 'x.y', 'caf%C3%A9'];
+
+const segmentArb = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(...WORDS).map((w) => ({ kind: 'static' as const, w })) },
+  { weight: 3, arbitrary: fc.constant({ kind: 'param' as const, w: '' }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'mixed' as const, w: '' }) },
+  { weight: 1, arbitrary: fc.constantFrom('a', 'b').map((w) => ({ kind: 'optional' as const, w })) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'wildcard' as const, w: '' }) },
+);
+
+const patternArb = fc.array(segmentArb, { minLength: 1, maxLength: 4 }).map((segs) => {
+  let n = 0;
+  let out = '';
+  for (const s of segs) {
+    if (s.kind === 'static') out += `/${s.w}`;
+    else if (s.kind === 'param') out += `/:p${n++}`;
+    else if (s.kind === 'mixed') out += `/:p${n++}.:p${n++}`;
+    else if (s.kind === 'optional') out += `{/${s.w}}`;
+    else {
+      out += `/*w${n++}`;
+      break;
+    }
+  }
+  return out;
+});
+
+const ruleArb: fc.Arbitrary<RouteRule> = fc.record({
+  path: patternArb,
+  method: fc.subarray(['GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS'], { minLength: 1, maxLength: 2 }),
+  scopes: fc.subarray([...SCOPES], { maxLength: 2 }),
+  public: fc.integer({ min: 0, max: 9 }).map((n) => n < 2),
+}).map((r) => (r.public ? { method: r.method, path: r.path, public: true } : { method: r.method, path: r.path, scopes: r.scopes }));
+
+export const tableArb = fc.record({
+  rules: fc.array(ruleArb, { minLength: 1, maxLength: 8 }),
+  options: fc.record({ caseSensitive: fc.boolean(), strict: fc.boolean() }),
+});
+
+/** One request: method, target and headers, built from a rule path and mutated. */
+export interface RequestSpec {
+  method: string;
+  target: string;
+  headers: Record<string, string>;
+  /** The token's scopes, or null for no token. */
+  scopes: string[] | null;
+}
+
+const fillArb = fc.constantFrom('1', 'me', 'users', 'a', 'x.y', 'A%2FB', '%2e%2e', 'caf%C3%A9', 'Ab', '%E0%A4', 'q%00', '..');
+
+function encodeAt(s: string, i: number): string {
+  const code = s.charCodeAt(i);
+  return s.slice(0, i) + '%' + code.toString(16).toUpperCase().padStart(2, '0') + s.slice(i + 1);
+}
+
+/** Tokens for the given scope sets, signed once; `tokenFor` finds a set's token. */
+export async function mintTokens(scopeSets: readonly (readonly string[])[]): Promise<(scopes: string[]) => string> {
+  const { sign } = await import('../../../core/test/support/keys');
+  const tokens = new Map<string, string>();
+  for (const set of scopeSets) {
+    tokens.set([...set].sort().join(' '), await sign(HS_SECRET, { scope: set.join(' '), exp: Math.floor(Date.now() / 1000) + 24 * 3600 }));
+  }
+  return (scopes) => tokens.get([...scopes].sort().join(' '))!;
+}
+
+/** Every subset of a list. */
+export const subsets = (list: readonly string[]): string[][] =>
+  Array.from({ length: 1 << list.length }, (_, mask) => list.filter((_, i) => mask & (1 << i)));
+
+export function requestArb(rules: readonly RouteRule[], scopeSets: readonly string[][], tokenFor: (scopes: string[]) => string): fc.Arbitrary<RequestSpec> {
+  return fc
+    .record({
+      rule: fc.constantFrom(...rules),
+      fills: fc.array(fillArb, { minLength: 8, maxLength: 8 }),
+      mutations: fc.array(fc.integer({ min: 0, max: 13 }), { maxLength: 3 }),
+      at: fc.nat(),
+      method: fc.oneof(fc.constant(''), fc.constantFrom('GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'PURGE', 'get')),
+      scopes: fc.option(fc.constantFrom(...scopeSets), { nil: null, freq: 6 }),
+      override: fc.integer({ min: 0, max: 9 }).map((n) => n < 2),
+      own: fc.integer({ min: 0, max: 2 }).map((n) => n === 0),
+    })
+    .map(({ rule, fills, mutations, at, method, scopes: drawn, override, own }) => {
+      // A third of the time the token holds exactly the rule's own scopes.
+      const scopes = own ? [...(rule.scopes ?? [])] : drawn;
+      let k = 0;
+      let path = rule.path.replace(/[{}]/g, '').replace(/[:*][pw]\d+/g, () => fills[k++ % fills.length]!);
+      for (const m of mutations) {
+        const i = path.length > 1 ? 1 + (at % (path.length - 1)) : 0;
+        if (m === 0) path = path.toUpperCase();
+        else if (m === 1) path = path.toLowerCase();
+        else if (m === 2) path += '/';
+        else if (m === 3) path = path.replace('/', '//');
+        else if (m === 4) path = encodeAt(path, i);
+        else if (m === 5) path = path.slice(0, i) + '/./' + path.slice(i);
+        else if (m === 6) path = path.slice(0, i) + '/../' + path.slice(i);
+        else if (m === 7) path += ';x=1';
+        else if (m === 8) path += '?q=1&r=%2F';
+        else if (m === 9) path += '#frag';
+        else if (m === 10) path = `http://h.test${path}`;
+        else if (m === 11) path = path.replace(/\//g, (s, j: number) => (j === i ? '%2F' : s));
+        else if (m === 12) path = path.slice(0, i) + '\\' + path.slice(i);
+        else if (m === 13) path = path.slice(0, i) + '%25' + path.slice(i);
+      }
+      const methods = [rule.method].flat();
+      const headers: Record<string, string> = {};
+      if (scopes) headers.authorization = `Bearer ${tokenFor(scopes)}`;
+      if (override) headers['x-http-method-override'] = 'DELETE';
+      return { method: method || methods[at % methods.length]!, target: path.startsWith('/') || path.startsWith('http') ? path : `/${path}`, headers, scopes };
+    });
+}
+
+// ---- the properties ---------------------------------------------------------------------
+
+export interface Tally {
+  requests: number;
+  handlerRan: number;
+  refusedByGate: number;
+  refusedByParser: number;
+  bypasses: number;
+  falseDenials: number;
+  disagreements: number;
+}
+
+export const newTally = (): Tally => ({ requests: 0, handlerRan: 0, refusedByGate: 0, refusedByParser: 0, bypasses: 0, falseDenials: 0, disagreements: 0 });
+
+function satisfied(rule: RouteRule, method: string, scopes: string[] | null): boolean {
+  if (rule.public) return true;
+  if (scopes === null) return false;
+  if ((rule.scopes ?? []).every((s) => scopes.includes(s))) return true;
+  return scopes.includes('all.read') && (method === 'GET' || method === 'HEAD');
+}
+
+/** Send one request to both apps and check the three properties; returns the violations. */
+export async function checkOne(pair: Pair, rules: readonly RouteRule[], spec: RequestSpec, tally: Tally): Promise<string[]> {
+  const [gated, twin] = await Promise.all([send(pair.gated, spec.method, spec.target, spec.headers), send(pair.twin, spec.method, spec.target, spec.headers)]);
+  const problems: string[] = [];
+  tally.requests++;
+  if (!gated.app) {
+    tally.refusedByParser++;
+    if (twin.rule !== null) problems.push(`the parser refused the gated request but the twin ran rule #${twin.rule}`);
+    return problems;
+  }
+  if (gated.rule !== null) tally.handlerRan++;
+  else if (!gated.passed) tally.refusedByGate++;
+
+  // 1. No bypass: a handler that ran was the token's to reach.
+  if (gated.rule !== null && !satisfied(rules[gated.rule]!, spec.method.toUpperCase(), spec.scopes)) {
+    tally.bypasses++;
+    problems.push(`bypass: rule #${gated.rule} ran without its scopes`);
+  }
+  if (gated.rule !== null && gated.rule !== twin.rule) problems.push(`the gated app ran rule #${gated.rule}, the twin #${twin.rule}`);
+  // 2. No false denial: what the token may reach, it reaches.
+  if (twin.rule !== null && satisfied(rules[twin.rule]!, spec.method.toUpperCase(), spec.scopes) && gated.rule !== twin.rule) {
+    tally.falseDenials++;
+    problems.push(`false denial: the token may reach rule #${twin.rule} but the gate answered ${gated.status}`);
+  }
+  // 3. checkScope and table.match agree with the middleware.
+  const pathname = expressPathname(spec.target);
+  if (pathname !== null) {
+    const decision = checkScope(pair.table, { method: spec.method, path: pathname }, spec.scopes);
+    if (decision.allowed !== gated.passed) {
+      tally.disagreements++;
+      problems.push(`checkScope says ${decision.reason} (${decision.allowed}), the middleware ${gated.passed ? 'passed' : `refused with ${gated.status}`}`);
+    }
+    if (gated.rule !== null) {
+      const found = pair.table.lookup(spec.method, pathname);
+      if (found.kind !== 'match' || found.rule.index !== gated.rule) {
+        tally.disagreements++;
+        problems.push(`table.match gives ${found.kind === 'match' ? `#${found.rule.index}` : found.kind}, the handler of #${gated.rule} ran`);
+      }
+    }
+  }
+  return problems;
+}
