@@ -3,7 +3,7 @@
  * same check `compileRoutes` enforces), rules shadowed entirely by earlier ones, and patterns
  * path-to-regexp accepts that Express would never reach with these options.
  */
-import { buildTable, requirementText, type Alternative } from './compile-routes';
+import { buildTable, requirementKey, requirementText, type Alternative } from './compile-routes';
 import { splitSegments } from './pattern';
 import { exactAbstraction, forEachOverlap, patternIncluded } from './route-overlap';
 import type { CompileOptions, CompiledRule, RouteRule } from './types';
@@ -53,7 +53,7 @@ export function analyzeRoutes(rules: readonly RouteRule[], options: CompileOptio
     return false;
   });
   for (const { a, b, methods } of pairs.values()) {
-    const same = requirementText(a) === requirementText(b) || sameScopes(a, b);
+    const same = requirementKey(a) === requirementKey(b);
     findings.push({
       severity: same ? 'info' : 'error',
       kind: same ? 'overlap' : 'ambiguous',
@@ -115,10 +115,6 @@ export function analyzeRoutes(rules: readonly RouteRule[], options: CompileOptio
     ok: !findings.some((f) => f.severity === 'error'),
     toString: () => (findings.length ? findings.map((f) => `${f.severity.padEnd(7)} ${f.kind.padEnd(11)} ${f.message}`).join('\n') : 'no findings'),
   };
-}
-
-function sameScopes(a: CompiledRule, b: CompiledRule): boolean {
-  return a.public === b.public && a.scopes.length === b.scopes.length && a.scopes.every((s) => b.scopes.includes(s));
 }
 
 // Never in a pathname: `?` and `#` end it; Node's parser refuses controls and space; a request

@@ -30,7 +30,7 @@ export interface Decision {
   readonly rule: CompiledRule | null;
   /** Decoded route params; `{}` unless matched. */
   readonly params: RouteParams;
-  /** The rule's required scopes (`[]` when public, authenticated-only, or unmatched). */
+  /** The scopes of the rule's requirement that the decision is about: the satisfied alternative, else the closest one (`[]` when public, authenticated-only, or unmatched). */
   readonly required: readonly string[];
   /** Required scopes the token lacks (all of them when there is no token). */
   readonly missing: readonly string[];
@@ -66,18 +66,33 @@ export function decide(table: RouteTable, found: LookupResult, method: string, s
   if (found.kind === 'bad-path') return decision(false, 'bad-path', found.rule, NO_PARAMS, found.rule.scopes, NONE);
   const { rule, params } = found;
   if (rule.public) return decision(true, 'public', rule, params, NONE, NONE);
-  if (scopes === null || scopes === undefined) return decision(false, 'unauthenticated', rule, params, rule.scopes, rule.scopes);
+  if (scopes === null || scopes === undefined) {
+    const first = rule.anyOf[0] ?? NONE;
+    return decision(false, 'unauthenticated', rule, params, first, first);
+  }
   const held = parseScopes(scopes);
-  if (rule.scopes.length === 0) return decision(true, 'authenticated', rule, params, NONE, NONE);
+  // The alternative closest to being satisfied: fewest missing scopes, then most already held,
+  // then the first.
+  let best: readonly string[] = NONE;
   let missing: string[] | null = null;
-  for (const s of rule.scopes) if (!held.has(s)) (missing ??= []).push(s);
-  if (!missing) return decision(true, 'scope', rule, params, rule.scopes, NONE);
+  for (const alt of rule.anyOf) {
+    let lacking: string[] | null = null;
+    for (const s of alt) if (!held.has(s)) (lacking ??= []).push(s);
+    if (lacking === null) {
+      if (alt.length === 0) return decision(true, 'authenticated', rule, params, NONE, NONE);
+      return decision(true, 'scope', rule, params, alt, NONE);
+    }
+    if (missing === null || lacking.length < missing.length || (lacking.length === missing.length && alt.length > best.length)) {
+      best = alt;
+      missing = lacking;
+    }
+  }
   const readAll = table.options.readAllScope;
   if (readAll !== null && held.has(readAll)) {
     const m = method.toUpperCase();
-    if (m === 'GET' || m === 'HEAD') return decision(true, 'read-all', rule, params, rule.scopes, NONE);
+    if (m === 'GET' || m === 'HEAD') return decision(true, 'read-all', rule, params, best, NONE);
   }
-  return decision(false, 'insufficient-scope', rule, params, rule.scopes, Object.freeze(missing));
+  return decision(false, 'insufficient-scope', rule, params, best, Object.freeze(missing ?? []));
 }
 
 /**

@@ -188,7 +188,24 @@ export function buildTable(rules: readonly RouteRule[], options: CompileOptions 
 
 export function requirementText(rule: CompiledRule): string {
   if (rule.public) return 'public';
-  return rule.scopes.length ? rule.scopes.join(' ') : 'any authenticated caller';
+  if (rule.anyOf.length === 1 && rule.anyOf[0]!.length === 0) return 'any authenticated caller';
+  return rule.anyOf.map((alt) => alt.join(' ')).join(' | ');
+}
+
+/** Drop duplicate alternatives and those implied by a smaller one (`[[a], [a, b]]` is `[[a]]`). */
+function simplify(alternatives: string[][]): string[][] {
+  const out: string[][] = [];
+  alternatives.forEach((alt, i) => {
+    const implied = alternatives.some((other, j) => j !== i && other.every((s) => alt.includes(s)) && (other.length < alt.length || j < i));
+    if (!implied) out.push(alt);
+  });
+  return out;
+}
+
+/** A canonical form of a rule's requirement, equal for equivalent requirements. */
+export function requirementKey(rule: CompiledRule): string {
+  if (rule.public) return '\0public';
+  return rule.anyOf.map((alt) => [...alt].sort().join(' ')).sort().join('|');
 }
 
 function resolveOptions(options: CompileOptions): ResolvedCompileOptions {
@@ -262,37 +279,51 @@ function normalizeRule(rule: RouteRule, index: number, opts: ResolvedCompileOpti
     throw new RouteConfigError('ERR_INVALID_RULE', 'description must be a string', loc);
   }
   const isPublic = rule.public === true;
-  let scopes: string[] = [];
-  if (rule.scopes !== undefined) {
-    if (!Array.isArray(rule.scopes)) {
-      throw new RouteConfigError('ERR_INVALID_SCOPE', 'scopes must be an array of strings', loc);
-    }
-    for (const s of rule.scopes as unknown[]) {
+  const readScopes = (list: unknown, what: string): string[] => {
+    if (!Array.isArray(list)) throw new RouteConfigError('ERR_INVALID_SCOPE', `${what} must be an array of strings`, loc);
+    const out: string[] = [];
+    for (const s of list as unknown[]) {
       if (typeof s !== 'string' || !SCOPE_TOKEN.test(s)) {
         throw new RouteConfigError('ERR_INVALID_SCOPE', `invalid scope ${JSON.stringify(s)} (RFC 6749 scope-token)`, loc);
       }
       if (opts.knownScopes && !opts.knownScopes.has(s)) {
         throw new RouteConfigError('ERR_UNKNOWN_SCOPE', `scope ${JSON.stringify(s)} is not a known scope`, loc);
       }
-      if (!scopes.includes(s)) scopes.push(s);
+      if (!out.includes(s)) out.push(s);
     }
+    return out;
+  };
+  if (rule.scopes !== undefined && rule.anyOf !== undefined) {
+    throw new RouteConfigError('ERR_INVALID_RULE', 'give scopes or anyOf, not both', loc);
   }
-  if (isPublic && scopes.length > 0) {
+  let anyOf: string[][];
+  if (rule.anyOf !== undefined) {
+    if (!Array.isArray(rule.anyOf) || rule.anyOf.length === 0) {
+      throw new RouteConfigError('ERR_INVALID_SCOPE', 'anyOf must be a non-empty array of scope arrays', loc);
+    }
+    anyOf = simplify(rule.anyOf.map((alt, i) => readScopes(alt, `anyOf[${i}]`)));
+  } else {
+    anyOf = rule.scopes === undefined ? [] : [readScopes(rule.scopes, 'scopes')];
+  }
+  if (isPublic && anyOf.some((alt) => alt.length > 0)) {
     throw new RouteConfigError('ERR_PUBLIC_WITH_SCOPES', 'a public rule cannot require scopes', loc);
   }
-  if (!isPublic && rule.scopes === undefined) {
+  if (!isPublic && rule.scopes === undefined && rule.anyOf === undefined) {
     throw new RouteConfigError(
       'ERR_NO_REQUIREMENT',
-      'give scopes (use [] for any authenticated caller) or public: true',
+      'give scopes (use [] for any authenticated caller), anyOf, or public: true',
       loc,
     );
   }
-  if (isPublic) scopes = [];
+  if (isPublic) anyOf = [];
+  // Scopes every alternative needs (all of them for a plain rule).
+  const scopes = anyOf.length ? anyOf[0]!.filter((s) => anyOf.every((alt) => alt.includes(s))) : [];
   return Object.freeze({
     index,
     methods: Object.freeze(methods),
     path: rawPath,
     scopes: Object.freeze(scopes),
+    anyOf: Object.freeze(anyOf.map((alt) => Object.freeze(alt))),
     public: isPublic,
     description: rule.description,
   });

@@ -41,6 +41,10 @@ function endsText(node: TrieNode): string {
 
 function endText(end: TrieEnd): string {
   const rule = end.alt.rule;
-  const need = rule.public ? 'public' : rule.scopes.length ? rule.scopes.join(' + ') : 'authenticated';
+  const need = rule.public
+    ? 'public'
+    : rule.anyOf.length === 1 && rule.anyOf[0]!.length === 0
+      ? 'authenticated'
+      : rule.anyOf.map((alt) => alt.join(' + ')).join(' | ');
   return `  [${rule.methods.join(',')} → ${need}  #${rule.index}]`;
 }

@@ -18,6 +18,7 @@
  */
 import { foldCase, foldChar } from './case-fold';
 import type { Alternative, TrieEnd, TrieNode } from './compile-routes';
+import { requirementKey as ruleRequirementKey } from './compile-routes';
 import { splitSegments, type FlatToken } from './pattern';
 import type { ResolvedCompileOptions } from './types';
 
@@ -62,7 +63,7 @@ export function forEachOverlap(
 }
 
 function requirementKey(alt: Alternative): string {
-  return alt.rule.public ? '\0public' : [...alt.rule.scopes].sort().join(' ');
+  return ruleRequirementKey(alt.rule);
 }
 
 export function methodsOverlap(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {

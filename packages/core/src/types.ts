@@ -4,8 +4,10 @@ export interface RouteRule {
   method: string | readonly string[];
   /** Express 5 / path-to-regexp 8 pattern: `/users/:userId`, `{/optional}`, `/files/*splat`. */
   path: string;
-  /** Scopes the token must all hold; `[]` = any authenticated caller. Required unless `public`. */
+  /** Scopes the token must all hold; `[]` = any authenticated caller. Required unless `public` or `anyOf`. */
   scopes?: readonly string[];
+  /** Alternatives (OR of ANDs), as OpenAPI security requirements: the token must hold all scopes of at least one. Excludes `scopes`. */
+  anyOf?: readonly (readonly string[])[];
   /** No token needed at all (health checks, docs). Excludes `scopes`. */
   public?: boolean;
   /** Free text, shown in debug prints and reports. */
@@ -19,8 +21,10 @@ export interface CompiledRule {
   /** Upper-case methods, as written (a `GET` rule serves `HEAD` without listing it). */
   readonly methods: readonly string[];
   readonly path: string;
-  /** Required scopes, de-duplicated, in the order given; `[]` for public and authenticated-only rules. */
+  /** Scopes required whatever alternative is used (for a plain rule: all its scopes, de-duplicated, in the order given); `[]` for public and authenticated-only rules. */
   readonly scopes: readonly string[];
+  /** The requirement as alternatives (OR of ANDs): `[scopes]` for a plain rule, `[[]]` for authenticated-only, `[]` for public. Alternatives implied by others are dropped. */
+  readonly anyOf: readonly (readonly string[])[];
   readonly public: boolean;
   readonly description: string | undefined;
 }
