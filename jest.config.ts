@@ -12,6 +12,8 @@ const projects: [name: string, dir: string][] = [
   ['core', 'packages/core'],
   ['dynamic', 'packages/dynamic'],
   ['express', 'packages/express'],
+  ['openapi', 'packages/openapi'],
+  ['cli', 'packages/cli'],
   ['gateway', 'examples/gateway'],
 ];
 
@@ -25,7 +27,7 @@ const project = ([name, dir]: [string, string]): Config => ({
     '^.+\\.[tj]s$': ['ts-jest', { tsconfig: { target: 'es2022', module: 'commonjs', allowJs: true, isolatedModules: true, esModuleInterop: true, sourceMap: true } }],
   },
   transformIgnorePatterns: ['/node_modules/(?!jose/)'],
-  moduleNameMapper: { '^@scopegate/(core|dynamic|express)$': join(__dirname, 'packages/$1/src/index.ts') },
+  moduleNameMapper: { '^@scopegate/(core|dynamic|express|openapi|cli)$': join(__dirname, 'packages/$1/src/index.ts') },
 });
 
 const config: Config = {

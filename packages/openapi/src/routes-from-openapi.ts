@@ -1,0 +1,193 @@
+/**
+ * OpenAPI 3.0 / 3.1 → route rules: each operation becomes a rule whose requirement is read from
+ * its security requirements (the operation's, else the document's).
+ */
+import { LineCounter, parseDocument } from 'yaml';
+import type { RouteRule } from '@scopegate/core';
+
+export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+
+/** A parsed OpenAPI document, as far as this package reads it. */
+export interface OpenApiDocument {
+  openapi?: string;
+  servers?: { url?: string }[];
+  security?: Record<string, string[]>[];
+  paths?: Record<string, Record<string, unknown>>;
+  components?: { securitySchemes?: Record<string, unknown>; pathItems?: Record<string, unknown> };
+  [key: string]: unknown;
+}
+
+export interface ImportOptions {
+  /** The security scheme that carries the bearer token. Default `'bearerAuth'`, or the document's only http-bearer / oauth2 / openIdConnect scheme. */
+  scheme?: string;
+  /** `'strip'`: paths as written in `paths`. `'keep'`: prefixed with the first server's base path. Default `'strip'`. */
+  basePath?: 'strip' | 'keep';
+}
+
+/** Something the import could not express, with where it was found. */
+export interface ImportWarning {
+  /** `GET /path` or `paths./path`. */
+  readonly location: string;
+  readonly message: string;
+}
+
+export interface OpenApiImport {
+  readonly rules: RouteRule[];
+  readonly warnings: ImportWarning[];
+}
+
+/** Bad input: not a document, unparsable text. `location` is `line:column` for text. */
+export class OpenApiError extends Error {
+  constructor(message: string, readonly location?: string) {
+    super(location ? `${location}: ${message}` : message);
+    this.name = 'OpenApiError';
+  }
+}
+
+/** Parse JSON or YAML text (YAML is a superset) into a document. Throws `OpenApiError` with the line and column. */
+export function parseOpenApiText(text: string): OpenApiDocument {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
+  if (doc.errors.length) {
+    const e = doc.errors[0]!;
+    const pos = lineCounter.linePos(e.pos[0]);
+    throw new OpenApiError(e.message.split('\n')[0]!, pos ? `${pos.line}:${pos.col}` : undefined);
+  }
+  const value: unknown = doc.toJS();
+  return asDocument(value);
+}
+
+function asDocument(value: unknown): OpenApiDocument {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new OpenApiError('not an OpenAPI document (expected an object)');
+  const doc = value as OpenApiDocument;
+  if (typeof doc.openapi !== 'string' || !/^3\.[01]\./.test(doc.openapi)) {
+    throw new OpenApiError(`unsupported OpenAPI version ${JSON.stringify(doc.openapi ?? null)} (3.0.x and 3.1.x are)`);
+  }
+  if (doc.paths !== undefined && (typeof doc.paths !== 'object' || doc.paths === null)) throw new OpenApiError('paths must be an object');
+  return doc;
+}
+
+/** `{param}` → `:param`, with path-to-regexp's special characters in literal text escaped. */
+export function openApiPathToPattern(path: string): string {
+  let out = '';
+  const re = /\{([^}]+)\}/g;
+  let last = 0;
+  for (let m = re.exec(path); m; m = re.exec(path)) {
+    out += escapeText(path.slice(last, m.index)) + ':' + paramName(m[1]!);
+    last = m.index + m[0].length;
+  }
+  return out + escapeText(path.slice(last));
+}
+
+function escapeText(text: string): string {
+  return text.replace(/[{}()[\]+?!:*\\]/g, '\\$&');
+}
+
+function paramName(name: string): string {
+  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) ? name : JSON.stringify(name);
+}
+
+/** The bearer scheme to read: the one asked for, else `bearerAuth`, else the only token scheme. */
+function pickScheme(doc: OpenApiDocument, asked: string | undefined, warnings: ImportWarning[]): string {
+  const schemes = doc.components?.securitySchemes ?? {};
+  if (asked) {
+    if (!(asked in schemes)) warnings.push({ location: 'components.securitySchemes', message: `scheme ${JSON.stringify(asked)} is not declared` });
+    return asked;
+  }
+  if ('bearerAuth' in schemes) return 'bearerAuth';
+  const tokenSchemes = Object.entries(schemes).filter(([, s]) => {
+    const t = s as { type?: string; scheme?: string };
+    return (t.type === 'http' && t.scheme?.toLowerCase() === 'bearer') || t.type === 'oauth2' || t.type === 'openIdConnect';
+  });
+  if (tokenSchemes.length === 1) return tokenSchemes[0]![0];
+  return 'bearerAuth';
+}
+
+function basePathOf(doc: OpenApiDocument): string {
+  const url = doc.servers?.[0]?.url;
+  if (!url) return '';
+  try {
+    const path = new URL(url, 'http://base.invalid').pathname;
+    return path === '/' ? '' : path.replace(/\/$/, '');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Build route rules from an OpenAPI document (object, or JSON/YAML text). `security: []` → public;
+ * `{ bearerAuth: [] }` → any authenticated caller; `{ bearerAuth: [a, b] }` → scopes a and b;
+ * several requirement objects → `anyOf`. What cannot be expressed is reported in `warnings` and
+ * the operation left out (so the gate denies it).
+ *
+ * @example
+ * const { rules, warnings } = routesFromOpenApi(readFileSync('openapi.yaml', 'utf8'));
+ * const table = compileRoutes(rules);
+ */
+export function routesFromOpenApi(input: OpenApiDocument | string, options: ImportOptions = {}): OpenApiImport {
+  const doc = typeof input === 'string' ? parseOpenApiText(input) : asDocument(input);
+  const warnings: ImportWarning[] = [];
+  const rules: RouteRule[] = [];
+  const scheme = pickScheme(doc, options.scheme, warnings);
+  const prefix = options.basePath === 'keep' ? basePathOf(doc) : '';
+
+  for (const [rawPath, rawItem] of Object.entries(doc.paths ?? {})) {
+    let item = rawItem as Record<string, unknown> | undefined;
+    const ref = item?.$ref;
+    if (typeof ref === 'string') {
+      const resolved = resolveLocalRef(doc, ref);
+      if (!resolved) {
+        warnings.push({ location: `paths.${rawPath}`, message: `$ref ${JSON.stringify(ref)} cannot be resolved (only local #/components/pathItems/… refs are)` });
+        continue;
+      }
+      item = { ...resolved, ...Object.fromEntries(Object.entries(item!).filter(([k]) => k !== '$ref')) };
+    }
+    if (!item || typeof item !== 'object') continue;
+    const path = prefix + openApiPathToPattern(rawPath);
+    for (const method of HTTP_METHODS) {
+      const op = item[method] as Record<string, unknown> | undefined;
+      if (!op || typeof op !== 'object') continue;
+      const location = `${method.toUpperCase()} ${rawPath}`;
+      if (op.callbacks !== undefined) warnings.push({ location, message: 'callbacks describe requests this API sends, not routes it serves: ignored' });
+      const security = (Array.isArray(op.security) ? op.security : doc.security ?? []) as Record<string, unknown>[];
+      const description = typeof op.summary === 'string' ? op.summary : typeof op.operationId === 'string' ? op.operationId : undefined;
+      const base = { method: method.toUpperCase(), path, ...(description ? { description } : {}) };
+      if (security.length === 0 || security.some((req) => req && typeof req === 'object' && Object.keys(req).length === 0)) {
+        rules.push({ ...base, public: true });
+        continue;
+      }
+      const alternatives: string[][] = [];
+      for (const req of security) {
+        const names = Object.keys(req ?? {});
+        const others = names.filter((n) => n !== scheme);
+        if (others.length) {
+          warnings.push({ location, message: `security requirement uses scheme(s) ${others.map((n) => JSON.stringify(n)).join(', ')} the gate does not check: that alternative is left out` });
+          continue;
+        }
+        const scopes = (req as Record<string, unknown>)[scheme];
+        if (!Array.isArray(scopes) || scopes.some((s) => typeof s !== 'string')) {
+          warnings.push({ location, message: `scopes of ${JSON.stringify(scheme)} must be an array of strings` });
+          continue;
+        }
+        alternatives.push(scopes as string[]);
+      }
+      if (!alternatives.length) {
+        warnings.push({ location, message: 'no security requirement the gate can check: operation left out (requests to it are denied)' });
+        continue;
+      }
+      rules.push(alternatives.length === 1 ? { ...base, scopes: alternatives[0]! } : { ...base, anyOf: alternatives });
+    }
+  }
+  return { rules, warnings };
+}
+
+function resolveLocalRef(doc: OpenApiDocument, ref: string): Record<string, unknown> | null {
+  if (!ref.startsWith('#/')) return null;
+  let node: unknown = doc;
+  for (const part of ref.slice(2).split('/')) {
+    const key = part.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (!node || typeof node !== 'object') return null;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node && typeof node === 'object' ? (node as Record<string, unknown>) : null;
+}
