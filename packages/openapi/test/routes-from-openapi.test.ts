@@ -20,7 +20,7 @@ test('the seed (Dynamic GET /user/tokens) imports to exactly one authenticated, 
   expect(compileRoutes(rules).match('GET', '/user/tokens')?.rule.anyOf).toEqual([[]]);
 });
 
-const base = (paths: Record<string, unknown>, extra: Partial<OpenApiDocument> = {}): OpenApiDocument => ({
+const base = (paths: Record<string, Record<string, unknown>>, extra: Partial<OpenApiDocument> = {}): OpenApiDocument => ({
   openapi: '3.1.0',
   security: [{ bearerAuth: ['default.scope'] }],
   components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, apiKey: { type: 'apiKey', in: 'header', name: 'x-key' } } },

@@ -9,7 +9,7 @@ import express from 'express';
 import fc from 'fast-check';
 import { checkScope, compileRoutes, RouteConfigError, type CompileOptions, type RouteRule, type RouteTable } from '@scopegate/core';
 import { scopeGate } from '@scopegate/express';
-import { HS_SECRET } from '../../../core/test/support/keys';
+import { HS_SECRET, sign } from '../../../core/test/support/keys';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const parseurl = require('parseurl') as (req: { url: string }) => { pathname: string | null } | undefined;
@@ -200,7 +200,6 @@ function encodeAt(s: string, i: number): string {
 
 /** Tokens for the given scope sets, signed once; `tokenFor` finds a set's token. */
 export async function mintTokens(scopeSets: readonly (readonly string[])[]): Promise<(scopes: string[]) => string> {
-  const { sign } = await import('../../../core/test/support/keys');
   const tokens = new Map<string, string>();
   for (const set of scopeSets) {
     tokens.set([...set].sort().join(' '), await sign(HS_SECRET, { scope: set.join(' '), exp: Math.floor(Date.now() / 1000) + 24 * 3600 }));

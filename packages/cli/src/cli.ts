@@ -1,0 +1,233 @@
+/**
+ * `scopegate`: check decisions, lint route tables, render permission docs, import OpenAPI.
+ * Exit codes: 0 ok, 1 denied or findings, 2 usage or bad input (one line, no stack trace).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { analyzeRoutes, checkScope, compileRoutes, RouteConfigError, type CompileOptions, type RouteRule, type RouteTable } from '@scopegate/core';
+import { dynamicScopes, dynamicTable } from '@scopegate/dynamic';
+import { OpenApiError, parseOpenApiText, renderScopeReference, routesFromOpenApi, type ImportWarning, type ScopeInfo } from '@scopegate/openapi';
+
+/** Bad input: reported as `scopegate: <where>: <what>`, exit 2. */
+class InputError extends Error {}
+
+interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  color: boolean;
+}
+
+const paint = (io: Io, code: number, text: string) => (io.color ? `\x1b[${code}m${text}\x1b[0m` : text);
+
+/** Line and column of a character offset, for error messages. */
+function lineCol(text: string, offset: number): string {
+  const before = text.slice(0, offset).split('\n');
+  return `${before.length}:${before[before.length - 1]!.length + 1}`;
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError(`${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : `cannot read (${code})`}`);
+  }
+}
+
+interface Loaded {
+  rules: RouteRule[];
+  options: CompileOptions;
+  scopes?: readonly ScopeInfo[];
+  warnings: ImportWarning[];
+  /** Read from an OpenAPI document. */
+  openapi: boolean;
+}
+
+/** A rule list (JSON array or `{ "rules": [...], "options": {...} }`) or an OpenAPI document (JSON or YAML). */
+function loadRules(file: string, importOptions: { scheme?: string; basePath?: 'strip' | 'keep' } = {}): Loaded {
+  const text = readText(file);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    const looksJson = /^\s*[[{]/.test(text);
+    if (looksJson) {
+      // JSON.parse rarely says where; the YAML parser (JSON is YAML) does.
+      const position = /at position (\d+)/.exec((err as Error).message);
+      let where = position ? `:${lineCol(text, Number(position[1]))}` : '';
+      let why = (err as Error).message.split('\n')[0]!.replace(/, ".*$/, '').replace(/ in JSON at position \d+.*$/, '');
+      if (!where) try {
+        parseOpenApiText(text);
+      } catch (yamlErr) {
+        if (yamlErr instanceof OpenApiError && yamlErr.location) {
+          where = `:${yamlErr.location}`;
+          why = yamlErr.message.replace(/^\d+:\d+: /, '');
+        }
+      }
+      throw new InputError(`${file}${where}: invalid JSON (${why})`);
+    }
+    try {
+      value = parseOpenApiText(text);
+    } catch (yamlErr) {
+      if (yamlErr instanceof OpenApiError) throw new InputError(`${file}${yamlErr.location ? `:${yamlErr.location}` : ''}: ${yamlErr.message.replace(/^\d+:\d+: /, '')}`);
+      throw yamlErr;
+    }
+  }
+  if (value && typeof value === 'object' && !Array.isArray(value) && 'openapi' in value) {
+    try {
+      const { rules, warnings } = routesFromOpenApi(value as never, importOptions);
+      return { rules, options: {}, warnings, openapi: true };
+    } catch (err) {
+      if (err instanceof OpenApiError) throw new InputError(`${file}: ${err.message}`);
+      throw err;
+    }
+  }
+  if (Array.isArray(value)) return { rules: value as RouteRule[], options: {}, warnings: [], openapi: false };
+  const obj = value as { rules?: unknown; options?: unknown } | null;
+  if (obj && Array.isArray(obj.rules)) return { rules: obj.rules as RouteRule[], options: (obj.options ?? {}) as CompileOptions, warnings: [], openapi: false };
+  throw new InputError(`${file}: expected a JSON array of rules, { "rules": [...] }, or an OpenAPI document`);
+}
+
+function compileFile(file: string, loaded: Loaded): RouteTable {
+  try {
+    return compileRoutes(loaded.rules, loaded.options);
+  } catch (err) {
+    if (err instanceof RouteConfigError) throw new InputError(`${file}: ${err.message}`);
+    throw err;
+  }
+}
+
+function tableFrom(file: string | undefined): { table: RouteTable; scopes?: readonly ScopeInfo[] } {
+  if (file === undefined) return { table: dynamicTable, scopes: dynamicScopes };
+  return { table: compileFile(file, loadRules(file)) };
+}
+
+function program(io: Io, setCode: (code: number) => void): Command {
+  const cli = new Command('scopegate')
+    .description('Enforce OAuth-style scopes on HTTP APIs: check decisions, lint tables, render docs, import OpenAPI.')
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', '\nExit codes: 0 ok, 1 denied or findings, 2 usage or bad input.');
+
+  cli
+    .command('check')
+    .description('decide one request: allowed or not, why, and which scopes are missing')
+    .argument('<method>', 'HTTP method, e.g. GET')
+    .argument('<path>', 'request path, e.g. /environments/e1/users')
+    .option('-s, --scopes <scopes>', 'the token\'s scopes, space-separated (omit for "no token")')
+    .option('-r, --routes <file>', 'route table (JSON rules or OpenAPI); default: Dynamic\'s table')
+    .option('--json', 'print the decision as JSON')
+    .action((method: string, path: string, opts: { scopes?: string; routes?: string; json?: boolean }) => {
+      const { table } = tableFrom(opts.routes);
+      const d = checkScope(table, { method, path }, opts.scopes ?? null);
+      if (opts.json) {
+        io.out(JSON.stringify({ ...d, params: { ...d.params }, rule: d.rule && { index: d.rule.index, methods: d.rule.methods, path: d.rule.path, anyOf: d.rule.anyOf, public: d.rule.public } }, null, 2) + '\n');
+      } else {
+        const head = d.allowed ? paint(io, 32, 'ALLOWED') : paint(io, 31, 'DENIED');
+        const lines = [`${head} ${method.toUpperCase()} ${path}: ${d.reason}`];
+        if (d.rule) lines.push(`  rule:     #${d.rule.index} ${d.rule.methods.join(',')} ${d.rule.path}${d.rule.description ? ` (${d.rule.description})` : ''}`);
+        if (d.required.length) lines.push(`  required: ${d.required.join(' ')}`);
+        if (d.missing.length) lines.push(`  missing:  ${d.missing.join(' ')}`);
+        io.out(lines.join('\n') + '\n');
+      }
+      setCode(d.allowed ? 0 : 1);
+    });
+
+  cli
+    .command('lint')
+    .description('compile a route table and report overlaps, shadowed and unreachable rules')
+    .argument('<file>', 'JSON rules or an OpenAPI document')
+    .option('--case-sensitive', 'as Express "case sensitive routing"')
+    .option('--strict', 'as Express "strict routing"')
+    .option('--json', 'print findings as JSON')
+    .action((file: string, opts: { caseSensitive?: boolean; strict?: boolean; json?: boolean }) => {
+      const loaded = loadRules(file);
+      const options = { ...loaded.options, ...(opts.caseSensitive ? { caseSensitive: true } : {}), ...(opts.strict ? { strict: true } : {}) };
+      let report;
+      try {
+        report = analyzeRoutes(loaded.rules, options);
+      } catch (err) {
+        if (err instanceof RouteConfigError) throw new InputError(`${file}: ${err.message}`);
+        throw err;
+      }
+      const serious = report.findings.filter((f) => f.severity !== 'info');
+      if (opts.json) io.out(JSON.stringify({ rules: loaded.rules.length, warnings: loaded.warnings, findings: report.findings }, null, 2) + '\n');
+      else {
+        for (const w of loaded.warnings) io.out(`${paint(io, 33, 'import ')} ${w.location}: ${w.message}\n`);
+        for (const f of report.findings) io.out(`${paint(io, f.severity === 'error' ? 31 : f.severity === 'warning' ? 33 : 36, f.severity.padEnd(7))} ${f.kind.padEnd(11)} ${f.message}\n`);
+        io.out(`${loaded.rules.length} rules, ${serious.length} problem(s), ${report.findings.length - serious.length} note(s)\n`);
+      }
+      setCode(serious.length || loaded.warnings.length ? 1 : 0);
+    });
+
+  cli
+    .command('docs')
+    .description('render the permission reference of a table (one section per scope)')
+    .argument('[file]', 'JSON rules or an OpenAPI document; default: Dynamic\'s table')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['md', 'html']).default('md'))
+    .option('-o, --output <file>', 'write to a file instead of standard output')
+    .option('-t, --title <title>', 'page title')
+    .action((file: string | undefined, opts: { format: 'md' | 'html'; output?: string; title?: string }) => {
+      const { table, scopes } = tableFrom(file);
+      const text = renderScopeReference(table, { format: opts.format, ...(scopes ? { scopes } : {}), ...(opts.title ? { title: opts.title } : {}) });
+      if (opts.output) {
+        writeFileSync(opts.output, text);
+        io.err(`wrote ${opts.output}\n`);
+      } else io.out(text);
+      setCode(0);
+    });
+
+  cli
+    .command('import-openapi')
+    .description('build a route table (JSON rules) from an OpenAPI document\'s security requirements')
+    .argument('<spec>', 'OpenAPI 3.0/3.1 document, JSON or YAML')
+    .option('-o, --output <file>', 'write the rules to a file instead of standard output')
+    .option('--scheme <name>', 'the bearer security scheme (default bearerAuth, or the only token scheme)')
+    .addOption(new Option('--base-path <mode>', 'prefix paths with the server base path').choices(['strip', 'keep']).default('strip'))
+    .action((spec: string, opts: { output?: string; scheme?: string; basePath: 'strip' | 'keep' }) => {
+      const loaded = loadRules(spec, { scheme: opts.scheme, basePath: opts.basePath });
+      if (!loaded.openapi) throw new InputError(`${spec}: not an OpenAPI document (no "openapi" field)`);
+      compileFile(spec, loaded); // the imported table must compile
+      const json = JSON.stringify({ rules: loaded.rules }, null, 2) + '\n';
+      for (const w of loaded.warnings) io.err(`warning ${w.location}: ${w.message}\n`);
+      if (opts.output) {
+        writeFileSync(opts.output, json);
+        io.err(`wrote ${loaded.rules.length} rules to ${opts.output}\n`);
+      } else io.out(json);
+      setCode(loaded.warnings.length ? 1 : 0);
+    });
+
+  return cli;
+}
+
+/**
+ * Run the CLI; resolves to the exit code.
+ *
+ * @example
+ * process.exitCode = await main(['check', 'GET', '/environments/e1/users', '--scopes', 'all.read']);
+ */
+export async function main(argv: readonly string[], io?: Partial<Io>): Promise<number> {
+  const full: Io = {
+    out: io?.out ?? ((t) => void process.stdout.write(t)),
+    err: io?.err ?? ((t) => void process.stderr.write(t)),
+    color: io?.color ?? (Boolean(process.stdout.isTTY) && !process.env.NO_COLOR),
+  };
+  let code = 0;
+  try {
+    await program(full, (c) => (code = c)).parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are not errors; every other parse problem is a usage error.
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2;
+    }
+    if (err instanceof InputError) {
+      full.err(`scopegate: ${err.message}\n`);
+      return 2;
+    }
+    full.err(`scopegate: ${(err as Error).message ?? String(err)}\n`);
+    return 2;
+  }
+}
+
