@@ -74,8 +74,9 @@ export interface TrieNode {
   readonly type: 'root' | 'static' | 'param';
   /** Static children by (folded, when case-insensitive) segment text. */
   statics: Map<string, TrieNode> | null;
-  /** The same children by each spelling the rules use: the hit for most requests, no folding. */
-  exact: Map<string, TrieNode> | null;
+  /** For few children (the common case), the same as two arrays scanned in order: no slice, no hash. */
+  staticKeys: string[] | null;
+  staticNodes: TrieNode[] | null;
   param: TrieNode | null;
   tails: TrieTail[];
   /** Best end per method (lowest priority): the one lookups return. */
@@ -118,6 +119,8 @@ export interface RouteTable {
 }
 
 const MAX_PRIO = Number.MAX_SAFE_INTEGER;
+/** Up to this many static children are compared in place; more go through the Map. */
+const SMALL_FANOUT = 6;
 /** path-to-regexp refuses more than 256 alternatives per pattern, so this spacing never collides. */
 const ALT_SLOTS = 256;
 /** RFC 9110 token: what a method name may be. */
@@ -183,6 +186,7 @@ export function buildTable(rules: readonly RouteRule[], options: CompileOptions 
     });
   }
   computeMinPrio(root);
+  finishNode(root);
   return { compiled, opts, root, alternatives };
 }
 
@@ -371,7 +375,7 @@ function flattenPattern(rule: CompiledRule, emit: (tokens: FlatToken[], altIndex
 }
 
 function newNode(type: TrieNode['type'], label: string): TrieNode {
-  return { type, label, statics: null, exact: null, param: null, tails: [], ends: new Map(), allEnds: [], minPrio: MAX_PRIO };
+  return { type, label, statics: null, staticKeys: null, staticNodes: null, param: null, tails: [], ends: new Map(), allEnds: [], minPrio: MAX_PRIO };
 }
 
 function insert(root: TrieNode, alt: Alternative, opts: ResolvedCompileOptions): void {
@@ -387,7 +391,6 @@ function insert(root: TrieNode, alt: Alternative, opts: ResolvedCompileOptions):
       node.statics ??= new Map();
       let child = node.statics.get(key);
       if (!child) node.statics.set(key, (child = newNode('static', text)));
-      (node.exact ??= new Map()).set(text, child);
       node = child;
       continue;
     }
@@ -425,6 +428,16 @@ function addTail(node: TrieNode, alt: Alternative, paramNames: string[], tokens:
   node.allEnds.push(tail);
 }
 
+/** After insertion: small static fan-outs become arrays (see `walk`). */
+function finishNode(node: TrieNode): void {
+  if (node.statics && node.statics.size <= SMALL_FANOUT) {
+    node.staticKeys = [...node.statics.keys()];
+    node.staticNodes = [...node.statics.values()];
+  }
+  if (node.statics) for (const child of node.statics.values()) finishNode(child);
+  if (node.param) finishNode(node.param);
+}
+
 function computeMinPrio(node: TrieNode): number {
   let min = MAX_PRIO;
   for (const end of node.allEnds) min = Math.min(min, end.alt.prio);
@@ -438,6 +451,7 @@ class CompiledTable implements RouteTable {
   readonly #root: TrieNode;
   readonly #fold: boolean;
   readonly #trailing: boolean;
+
 
   constructor(
     readonly rules: readonly CompiledRule[],
@@ -461,8 +475,9 @@ class CompiledTable implements RouteTable {
     if (typeof method !== 'string' || typeof path !== 'string') return NO_ROUTE;
     // Like Express's matchers, take the pathname as given: `?` here is part of the path.
     sPath = path;
+    // Fold the whole path once (one code unit for one: offsets stay valid for the original).
+    sKey = this.#fold ? foldCase(path) : path;
     sMethod = UPPER.get(method) ?? method.toUpperCase();
-    sFold = this.#fold;
     sTrailing = this.#trailing;
     sBestPrio = MAX_PRIO;
     sBest = null;
@@ -471,7 +486,7 @@ class CompiledTable implements RouteTable {
     if (path.length === 0 || path.charCodeAt(0) === 0x2f /* / */) walk(this.#root, 0, 0);
     else tryTails(this.#root, 0, 0);
     const best = sBest as TrieEnd | null;
-    sPath = '';
+    sPath = sKey = '';
     if (!best) return NO_ROUTE;
     return finish(path, best, sBestExec);
   }
@@ -493,8 +508,9 @@ const UPPER = new Map(
  * Param segment offsets live in one flat array: [start0, end0, start1, end1, …].
  */
 let sPath = '';
+/** The path as static keys are stored: case-folded unless the table is case-sensitive. */
+let sKey = '';
 let sMethod = '';
-let sFold = true;
 let sTrailing = true;
 let sBestPrio = MAX_PRIO;
 let sBest: TrieEnd | null = null;
@@ -519,11 +535,20 @@ function walk(node: TrieNode, pos: number, depth: number): void {
   if (pos === len - 1 && sTrailing) offerEnd(node, depth); // one optional trailing slash
   let next = p.indexOf('/', pos + 1);
   if (next === -1) next = len;
-  const exact = node.exact;
-  if (exact !== null) {
-    const seg = p.slice(pos + 1, next);
-    // Most requests spell a segment as the rule does: try that before folding case.
-    const child = exact.get(seg) ?? (sFold ? node.statics!.get(foldCase(seg)) : undefined);
+  const keys = node.staticKeys;
+  if (keys !== null) {
+    // Few children: compare in place against the folded path.
+    const k = sKey;
+    const segLen = next - pos - 1;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      if (key.length === segLen && k.startsWith(key, pos + 1)) {
+        walk(node.staticNodes![i]!, next, depth);
+        break;
+      }
+    }
+  } else if (node.statics !== null) {
+    const child = node.statics.get(sKey.slice(pos + 1, next));
     if (child !== undefined) walk(child, next, depth);
   }
   if (node.param !== null && next > pos + 1) {

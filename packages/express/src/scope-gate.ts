@@ -53,6 +53,8 @@ export interface DecisionEvent {
   readonly sub: string | null;
   /** The token's `jti`, when it has one. */
   readonly jti: string | null;
+  /** `'report'` when the gate only reports (a refused request still went through). */
+  readonly mode: 'enforce' | 'report';
 }
 
 /** Options of `scopeGate`. */
@@ -71,6 +73,12 @@ export interface ScopeGateOptions {
   onDecision?: (event: DecisionEvent, req: Request) => void;
   /** `'respond'`: the gate answers refusals itself. `'next'`: it calls `next(err)` with the `ScopeGateError` (status, headers) for your error handler. Default `'respond'`. */
   errors?: 'respond' | 'next';
+  /**
+   * `'enforce'`: refusals are answered. `'report'`: every request is decided, and `onDecision`
+   * sees the refusals (with `mode: 'report'`), but refused requests go on to the app, without
+   * `req.auth` — for turning the gate on over existing traffic. Default `'enforce'`.
+   */
+  mode?: 'enforce' | 'report';
 }
 
 /**
@@ -99,6 +107,8 @@ export function scopeGate(options: ScopeGateOptions): RequestHandler {
   if (errorMode !== 'respond' && errorMode !== 'next') throw new ConfigError(`errors must be 'respond' or 'next'`);
   const realm = options.realm ?? 'api';
   if (typeof realm !== 'string') throw new ConfigError('realm must be a string');
+  const mode = options.mode ?? 'enforce';
+  if (mode !== 'enforce' && mode !== 'report') throw new ConfigError(`mode must be 'enforce' or 'report'`);
   const onDecision = options.onDecision;
   if (onDecision !== undefined && typeof onDecision !== 'function') throw new ConfigError('onDecision must be a function');
   const authorizeOptions = { realm, unmatched: unmatched === 'next' ? ('allow' as const) : ('deny' as const) };
@@ -119,7 +129,7 @@ export function scopeGate(options: ScopeGateOptions): RequestHandler {
         verified: auth.token,
       });
       if (onDecision) {
-        onDecision(event(req, path, pattern, true, auth.decision?.reason ?? 'unmatched-passed', null, null, claims), req);
+        onDecision(event(req, path, pattern, true, auth.decision?.reason ?? 'unmatched-passed', null, null, claims, mode), req);
       }
       req.auth = value;
       return null;
@@ -129,7 +139,7 @@ export function scopeGate(options: ScopeGateOptions): RequestHandler {
         const found = table.lookup(req.method, path);
         pattern = found.kind === 'no-route' ? null : found.rule.path;
         try {
-          onDecision(event(req, path, pattern, false, reasonOf(error), error.status, error.code, error.subject ?? null), req);
+          onDecision(event(req, path, pattern, false, reasonOf(error), error.status, error.code, error.subject ?? null, mode), req);
         } catch {
           // Already refusing: a failing logger cannot change that.
         }
@@ -143,6 +153,8 @@ export function scopeGate(options: ScopeGateOptions): RequestHandler {
     decide(req).then(
       (error) => {
         if (error === null) return next();
+        // Report mode: the refusal was decided and reported; the request goes on unauthenticated.
+        if (mode === 'report') return next();
         if (errorMode === 'next') return next(error);
         res.status(error.status).set(error.headers).json({ error: error.message });
       },
@@ -217,6 +229,7 @@ function event(
   status: number | null,
   code: string | null,
   claims: Readonly<Record<string, unknown>> | null,
+  mode: 'enforce' | 'report',
 ): DecisionEvent {
   return {
     method: req.method,
@@ -228,5 +241,6 @@ function event(
     code,
     sub: typeof claims?.sub === 'string' ? claims.sub : null,
     jti: typeof claims?.jti === 'string' ? claims.jti : null,
+    mode,
   };
 }

@@ -39,6 +39,7 @@ describe.each<[string, () => unknown, new (...args: never[]) => Error, RegExp]>(
   ['verifier options invalid', () => scopeGate({ routes: rules, verifier: { algorithms: ['none'] } as never }), ConfigError, /"none" is not allowed/],
   ['unmatched invalid', () => scopeGate({ routes: rules, verifier, unmatched: 'allow' as never }), ConfigError, /unmatched must be/],
   ['errors invalid', () => scopeGate({ routes: rules, verifier, errors: 'throw' as never }), ConfigError, /errors must be/],
+  ['mode invalid', () => scopeGate({ routes: rules, verifier, mode: 'audit' as never }), ConfigError, /mode must be/],
   ['onDecision not a function', () => scopeGate({ routes: rules, verifier, onDecision: 'log' as never }), ConfigError, /onDecision/],
   ['ambiguous rules', () => scopeGate({ routes: [{ method: 'GET', path: '/a/:x', scopes: ['a'] }, { method: 'GET', path: '/a/b', scopes: ['b'] }], verifier }), RouteConfigError, /ERR|rule #0/],
 ])('construction: %s', (_name, build, cls, message) => {
@@ -98,9 +99,9 @@ test('onDecision gets one event per request, with sub and jti, never the token',
   await request(app).get('/items/1').set('Authorization', `Bearer ${await sign(HS_SECRET, { scope: 'x' })}`);
   await request(app).get('/items/1').set('Authorization', 'Bearer not.a.token');
   expect(events).toEqual([
-    { method: 'GET', path: '/items/1', pattern: '/items/:id', allowed: true, reason: 'scope', status: null, code: null, sub: 'user-1', jti: 'j-9' },
-    { method: 'GET', path: '/items/1', pattern: '/items/:id', allowed: false, reason: 'insufficient-scope', status: 403, code: 'ERR_INSUFFICIENT_SCOPE', sub: 'user-1', jti: null },
-    { method: 'GET', path: '/items/1', pattern: '/items/:id', allowed: false, reason: 'invalid-token', status: 401, code: 'ERR_TOKEN_INVALID', sub: null, jti: null },
+    { method: 'GET', path: '/items/1', pattern: '/items/:id', allowed: true, reason: 'scope', status: null, code: null, sub: 'user-1', jti: 'j-9', mode: 'enforce' },
+    { method: 'GET', path: '/items/1', pattern: '/items/:id', allowed: false, reason: 'insufficient-scope', status: 403, code: 'ERR_INSUFFICIENT_SCOPE', sub: 'user-1', jti: null, mode: 'enforce' },
+    { method: 'GET', path: '/items/1', pattern: '/items/:id', allowed: false, reason: 'invalid-token', status: 401, code: 'ERR_TOKEN_INVALID', sub: null, jti: null, mode: 'enforce' },
   ]);
   expect(JSON.stringify(events)).not.toContain(token.split('.')[1]!);
 });
@@ -184,4 +185,20 @@ test('a server using the gate answers every request it refuses itself (no next()
   const server = http.createServer(app);
   for (const path of ['/items/1', '/nope', '/items/%E0']) await request(server).get(path);
   expect(reached).toBe(0);
+});
+
+test("mode: 'report' decides and reports every request but lets refused ones through, without req.auth", async () => {
+  const events: DecisionEvent[] = [];
+  const app = appWith({ mode: 'report', onDecision: (e) => events.push(e) });
+  const noToken = await request(app).get('/items/1');
+  expect([noToken.status, noToken.body.auth]).toEqual([200, undefined]);
+  const wrong = await request(app).get('/items/1').set('Authorization', `Bearer ${await sign(HS_SECRET, { scope: 'other' })}`);
+  expect([wrong.status, wrong.body.auth]).toEqual([200, undefined]);
+  const right = await request(app).get('/items/1').set('Authorization', `Bearer ${await sign(HS_SECRET, { scope: 'items.read' })}`);
+  expect(right.body.auth.scopes).toEqual(['items.read']);
+  expect(events.map((e) => [e.allowed, e.reason, e.status, e.mode])).toEqual([
+    [false, 'unauthenticated', 401, 'report'],
+    [false, 'insufficient-scope', 403, 'report'],
+    [true, 'scope', null, 'report'],
+  ]);
 });

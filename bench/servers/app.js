@@ -1,0 +1,53 @@
+'use strict';
+/**
+ * One server of the HTTP benchmark, in its own process: `node app.js <mode>`. Prints
+ * `READY <port>` when listening on 127.0.0.1. Keys and tokens come from the environment.
+ */
+const http = require('node:http');
+const express = require('express');
+
+const mode = process.argv[2];
+const route = '/environments/:environmentId/users';
+const handler = (req, res) => res.json({ users: [], env: req.params.environmentId });
+const { BENCH_JWKS_URL: jwksUri, BENCH_ISSUER: issuer, BENCH_AUDIENCE: audience, BENCH_UPSTREAM: upstream } = process.env;
+
+async function app() {
+  const a = express();
+  a.set('etag', false);
+  if (mode === 'bare' || mode === 'upstream') {
+    a.get(route, handler);
+  } else if (mode === 'noop') {
+    a.use((_req, _res, next) => next());
+    a.get(route, handler);
+  } else if (mode === 'scopegate') {
+    const { scopeGate } = require('@scopegate/express');
+    const { dynamicTable } = require('@scopegate/dynamic');
+    a.use(scopeGate({ routes: dynamicTable, verifier: { algorithms: ['ES256'], jwksUri, issuer, audience } }));
+    a.get(route, handler);
+  } else if (mode === 'auth0') {
+    const { auth, requiredScopes } = require('express-oauth2-jwt-bearer');
+    a.use(auth({ jwksUri, issuer, audience, tokenSigningAlg: 'ES256' }));
+    a.get(route, requiredScopes('environment.users.read'), handler);
+  } else if (mode === 'gateway') {
+    const pino = require('pino');
+    const { createVerifier } = require('@scopegate/core');
+    const { dynamicTable } = require('@scopegate/dynamic');
+    const { createGatewayApp } = require('@scopegate/example-gateway');
+    return createGatewayApp({
+      upstreamUrl: new URL(upstream),
+      table: dynamicTable,
+      verifier: createVerifier({ algorithms: ['ES256'], jwksUri, issuer, audience }),
+      logger: pino({ level: 'silent' }),
+    });
+  } else {
+    throw new Error(`unknown mode ${mode}`);
+  }
+  return a;
+}
+
+app().then((a) => {
+  const server = http.createServer(a);
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, '127.0.0.1', () => console.log(`READY ${server.address().port}`));
+  process.on('SIGTERM', () => server.close(() => process.exit(0)));
+});
