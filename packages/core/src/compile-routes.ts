@@ -26,7 +26,7 @@
  */
 import { parse, pathToRegexp, PathError, TokenData } from 'path-to-regexp';
 import type { Token } from 'path-to-regexp';
-import { foldCase } from './case-fold';
+import { foldCase, foldChar } from './case-fold';
 import { BadPathError, RouteConfigError, type RuleLocation } from './errors';
 import { findAmbiguity } from './route-overlap';
 import { mergeText, splitSegments, type FlatToken } from './pattern';
@@ -74,13 +74,21 @@ export interface TrieNode {
   readonly type: 'root' | 'static' | 'param';
   /** Static children by (folded, when case-insensitive) segment text. */
   statics: Map<string, TrieNode> | null;
-  /** For few children (the common case), the same as two arrays scanned in order: no slice, no hash. */
+  /** For up to SMALL_FANOUT children, the same as two arrays scanned in order: no slice, no hash. */
   staticKeys: string[] | null;
   staticNodes: TrieNode[] | null;
+  /** Indexes into staticKeys by key length: a segment is compared only with keys as long. */
+  byLength: (number[] | undefined)[] | null;
+  /** The text of each of staticKeys as the rule wrote it: compared first, natively. */
+  staticTexts: string[] | null;
+  /** For more, the children by each spelling the rules use: most requests hit it without folding. */
+  exact: Map<string, TrieNode> | null;
   param: TrieNode | null;
   tails: TrieTail[];
   /** Best end per method (lowest priority): the one lookups return. */
   ends: Map<string, TrieEnd>;
+  /** The same for the common methods, by METHOD_ID: an array read instead of a hash lookup. */
+  endsById: (TrieEnd | undefined)[];
   /** Every end, for the overlap check and the debug print. */
   allEnds: TrieEnd[];
   /** Lowest priority anywhere in this subtree, to prune lookups. */
@@ -119,8 +127,12 @@ export interface RouteTable {
 }
 
 const MAX_PRIO = Number.MAX_SAFE_INTEGER;
+/** Methods whose ends are kept in an array (index = id); others use the Map. */
+const METHOD_ID = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 /** Up to this many static children are compared in place; more go through the Map. */
-const SMALL_FANOUT = 6;
+const SMALL_FANOUT = 32;
+/** …as long as at most this many of them have the same length. */
+const MAX_SAME_LENGTH = 3;
 /** path-to-regexp refuses more than 256 alternatives per pattern, so this spacing never collides. */
 const ALT_SLOTS = 256;
 /** RFC 9110 token: what a method name may be. */
@@ -375,7 +387,7 @@ function flattenPattern(rule: CompiledRule, emit: (tokens: FlatToken[], altIndex
 }
 
 function newNode(type: TrieNode['type'], label: string): TrieNode {
-  return { type, label, statics: null, staticKeys: null, staticNodes: null, param: null, tails: [], ends: new Map(), allEnds: [], minPrio: MAX_PRIO };
+  return { type, label, statics: null, staticKeys: null, staticNodes: null, byLength: null, staticTexts: null, exact: null, param: null, tails: [], ends: new Map(), endsById: [], allEnds: [], minPrio: MAX_PRIO };
 }
 
 function insert(root: TrieNode, alt: Alternative, opts: ResolvedCompileOptions): void {
@@ -391,6 +403,7 @@ function insert(root: TrieNode, alt: Alternative, opts: ResolvedCompileOptions):
       node.statics ??= new Map();
       let child = node.statics.get(key);
       if (!child) node.statics.set(key, (child = newNode('static', text)));
+      (node.exact ??= new Map()).set(text, child);
       node = child;
       continue;
     }
@@ -409,7 +422,11 @@ function insert(root: TrieNode, alt: Alternative, opts: ResolvedCompileOptions):
   node.allEnds.push(end);
   for (const method of alt.methods) {
     const best = node.ends.get(method);
-    if (!best || best.alt.prio > alt.prio) node.ends.set(method, end);
+    if (!best || best.alt.prio > alt.prio) {
+      node.ends.set(method, end);
+      const id = METHOD_ID.indexOf(method);
+      if (id !== -1) node.endsById[id] = end;
+    }
   }
 }
 
@@ -430,9 +447,20 @@ function addTail(node: TrieNode, alt: Alternative, paramNames: string[], tokens:
 
 /** After insertion: small static fan-outs become arrays (see `walk`). */
 function finishNode(node: TrieNode): void {
-  if (node.statics && node.statics.size <= SMALL_FANOUT) {
+  // A packed array of the same length everywhere keeps the hot read monomorphic.
+  for (let i = 0; i < METHOD_ID.length; i++) node.endsById[i] ??= undefined;
+  // Few children, and few of each length: compared in place. Otherwise a hash lookup is cheaper.
+  const lengths = new Map<number, number>();
+  for (const key of node.statics?.keys() ?? []) lengths.set(key.length, (lengths.get(key.length) ?? 0) + 1);
+  const crowded = [...lengths.values()].some((n) => n > MAX_SAME_LENGTH);
+  if (node.statics && node.statics.size <= SMALL_FANOUT && !crowded) {
     node.staticKeys = [...node.statics.keys()];
     node.staticNodes = [...node.statics.values()];
+    node.staticTexts = node.staticNodes.map((child) => child.label);
+    node.byLength = [];
+    node.staticKeys.forEach((key, i) => (node.byLength![key.length] ??= []).push(i));
+    for (let i = 0; i < node.byLength.length; i++) node.byLength[i] ??= undefined;
+    node.exact = null;
   }
   if (node.statics) for (const child of node.statics.values()) finishNode(child);
   if (node.param) finishNode(node.param);
@@ -449,9 +477,8 @@ function computeMinPrio(node: TrieNode): number {
 
 class CompiledTable implements RouteTable {
   readonly #root: TrieNode;
-  readonly #fold: boolean;
-  readonly #trailing: boolean;
-
+  /** Scratch state of the lookup in progress, reused (lookups are synchronous and never re-enter). */
+  readonly #s: Search;
 
   constructor(
     readonly rules: readonly CompiledRule[],
@@ -459,8 +486,7 @@ class CompiledTable implements RouteTable {
     root: TrieNode,
   ) {
     this.#root = root;
-    this.#fold = !options.caseSensitive;
-    this.#trailing = !options.strict;
+    this.#s = new Search(!options.caseSensitive, !options.strict);
     Object.freeze(this);
   }
 
@@ -474,21 +500,20 @@ class CompiledTable implements RouteTable {
   lookup(method: string, path: string): LookupResult {
     if (typeof method !== 'string' || typeof path !== 'string') return NO_ROUTE;
     // Like Express's matchers, take the pathname as given: `?` here is part of the path.
-    sPath = path;
-    // Fold the whole path once (one code unit for one: offsets stay valid for the original).
-    sKey = this.#fold ? foldCase(path) : path;
-    sMethod = UPPER.get(method) ?? method.toUpperCase();
-    sTrailing = this.#trailing;
-    sBestPrio = MAX_PRIO;
-    sBest = null;
-    sBestExec = null;
-    sBestDepth = 0;
-    if (path.length === 0 || path.charCodeAt(0) === 0x2f /* / */) walk(this.#root, 0, 0);
-    else tryTails(this.#root, 0, 0);
-    const best = sBest as TrieEnd | null;
-    sPath = sKey = '';
-    if (!best) return NO_ROUTE;
-    return finish(path, best, sBestExec);
+    const s = this.#s;
+    s.path = path;
+    s.method = upperMethod(method);
+    s.methodId = METHOD_ID.indexOf(s.method);
+    s.bestPrio = MAX_PRIO;
+    s.best = null;
+    s.bestExec = null;
+    s.bestDepth = 0;
+    if (path.length === 0 || path.charCodeAt(0) === 0x2f /* / */) walk(this.#root, 0, 0, s);
+    else tryTails(this.#root, 0, 0, s);
+    const best = s.best as TrieEnd | null;
+    s.path = '';
+    if (best === null) return NO_ROUTE;
+    return finish(path, best, s);
   }
 
   toString(): string {
@@ -497,108 +522,141 @@ class CompiledTable implements RouteTable {
 }
 
 const NO_ROUTE: LookupResult = Object.freeze({ kind: 'no-route' });
-/** Common methods, so the hot path skips `toUpperCase()` for what Node already sends upper-case. */
-const UPPER = new Map(
-  ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'].flatMap((m) => [[m, m], [m.toLowerCase(), m]] as const),
-);
 
-/*
- * State of the lookup in progress. Lookups are synchronous and never re-enter (a tail's RegExp
- * cannot call back), so module-level scratch state is safe and spares an allocation per call.
- * Param segment offsets live in one flat array: [start0, end0, start1, end1, …].
+/** Node hands methods over upper-case already; only other spellings pay for `toUpperCase()`. */
+function upperMethod(method: string): string {
+  switch (method) {
+    case 'GET':
+    case 'POST':
+    case 'PUT':
+    case 'DELETE':
+    case 'PATCH':
+    case 'HEAD':
+    case 'OPTIONS':
+      return method;
+    default:
+      return method.toUpperCase();
+  }
+}
+
+/**
+ * State of one lookup. Param segment offsets live in one flat array: [start0, end0, start1, …];
+ * `bestSpans` keeps those of the best candidate so far.
  */
-let sPath = '';
-/** The path as static keys are stored: case-folded unless the table is case-sensitive. */
-let sKey = '';
-let sMethod = '';
-let sTrailing = true;
-let sBestPrio = MAX_PRIO;
-let sBest: TrieEnd | null = null;
-let sBestExec: RegExpExecArray | null = null;
-let sBestDepth = 0;
-let spans: Int32Array = new Int32Array(64);
-let bestSpans: Int32Array = new Int32Array(64);
+class Search {
+  path = '';
+  method = '';
+  /** Index in METHOD_ID, or -1. */
+  methodId = -1;
+  bestPrio = MAX_PRIO;
+  best: TrieEnd | null = null;
+  bestExec: RegExpExecArray | null = null;
+  bestDepth = 0;
+  spans: number[] = [];
+  bestSpans: number[] = [];
+  constructor(
+    readonly fold: boolean,
+    readonly trailing: boolean,
+  ) {}
+}
+
+/** Does `path` hold `key` (stored folded) at `at`, comparing as the RegExp `i` flag would? */
+function foldedAt(path: string, at: number, key: string): boolean {
+  for (let i = 0; i < key.length; i++) {
+    let c = path.charCodeAt(at + i);
+    if (c >= 0x61 && c <= 0x7a) c -= 0x20; // a-z: the common case, no call
+    else if (c > 0x7f) c = foldChar(path[at + i]!).charCodeAt(0);
+    if (c !== key.charCodeAt(i)) return false;
+  }
+  return true;
+}
 
 /**
  * Hot path. `pos` is the offset of the next segment's leading `/` (or the path's length when all
  * is consumed); `depth` counts param segments so far. Recursion depth = number of segments.
  */
-function walk(node: TrieNode, pos: number, depth: number): void {
-  if (node.minPrio >= sBestPrio) return; // nothing below can beat what we have
-  if (node.tails.length !== 0) tryTails(node, pos, depth);
-  const p = sPath;
+function walk(node: TrieNode, pos: number, depth: number, s: Search): void {
+  const p = s.path;
   const len = p.length;
-  if (pos >= len) {
-    offerEnd(node, depth);
-    return;
-  }
-  if (pos === len - 1 && sTrailing) offerEnd(node, depth); // one optional trailing slash
-  let next = p.indexOf('/', pos + 1);
-  if (next === -1) next = len;
-  const keys = node.staticKeys;
-  if (keys !== null) {
-    // Few children: compare in place against the folded path.
-    const k = sKey;
-    const segLen = next - pos - 1;
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]!;
-      if (key.length === segLen && k.startsWith(key, pos + 1)) {
-        walk(node.staticNodes![i]!, next, depth);
-        break;
-      }
+  // A loop down the trie; it recurses only where a static and a param child both fit the segment.
+  for (;;) {
+    if (node.minPrio >= s.bestPrio) return; // nothing below can beat what we have
+    if (node.tails.length !== 0) tryTails(node, pos, depth, s);
+    if (pos >= len) {
+      offerEnd(node, depth, s);
+      return;
     }
-  } else if (node.statics !== null) {
-    const child = node.statics.get(sKey.slice(pos + 1, next));
-    if (child !== undefined) walk(child, next, depth);
+    if (pos === len - 1 && s.trailing) offerEnd(node, depth, s); // one optional trailing slash
+    let next = p.indexOf('/', pos + 1);
+    if (next === -1) next = len;
+    let child: TrieNode | undefined;
+    const byLength = node.byLength;
+    if (byLength !== null) {
+      // Up to SMALL_FANOUT children: compare in place with the keys of the segment's length only.
+      const candidates = byLength[next - pos - 1];
+      if (candidates !== undefined) {
+        for (let j = 0; j < candidates.length; j++) {
+          const i = candidates[j]!;
+          // The spelling of the rule (a native compare) first; case variants only when folding.
+          if (p.startsWith(node.staticTexts![i]!, pos + 1) || (s.fold && foldedAt(p, pos + 1, node.staticKeys![i]!))) {
+            child = node.staticNodes![i]!;
+            break;
+          }
+        }
+      }
+    } else if (node.statics !== null) {
+      const seg = p.slice(pos + 1, next);
+      child = node.exact!.get(seg) ?? (s.fold ? node.statics.get(foldCase(seg)) : undefined);
+    }
+    if (node.param !== null && next > pos + 1) {
+      if (child !== undefined) walk(child, next, depth, s);
+      s.spans[2 * depth] = pos + 1;
+      s.spans[2 * depth + 1] = next;
+      node = node.param;
+      depth++;
+    } else if (child !== undefined) {
+      node = child;
+    } else {
+      return;
+    }
+    pos = next;
   }
-  if (node.param !== null && next > pos + 1) {
-    if (2 * depth + 2 > spans.length) spans = grow(spans);
-    spans[2 * depth] = pos + 1;
-    spans[2 * depth + 1] = next;
-    walk(node.param, next, depth + 1);
-  }
 }
 
-function grow(a: Int32Array): Int32Array {
-  const b = new Int32Array(a.length * 2);
-  b.set(a);
-  return b;
+function offerEnd(node: TrieNode, depth: number, s: Search): void {
+  const end = s.methodId !== -1 ? node.endsById[s.methodId] : node.ends.get(s.method);
+  if (end !== undefined && end.alt.prio < s.bestPrio) record(end, depth, null, s);
 }
 
-function offerEnd(node: TrieNode, depth: number): void {
-  const end = node.ends.get(sMethod);
-  if (end !== undefined && end.alt.prio < sBestPrio) record(end, depth, null);
-}
-
-function tryTails(node: TrieNode, pos: number, depth: number): void {
-  const rest = pos === 0 ? sPath : sPath.slice(pos);
+function tryTails(node: TrieNode, pos: number, depth: number, s: Search): void {
+  const rest = pos === 0 ? s.path : s.path.slice(pos);
   for (const tail of node.tails) {
-    if (tail.alt.prio >= sBestPrio) break; // sorted by priority
-    if (!tail.alt.methods.has(sMethod)) continue;
+    if (tail.alt.prio >= s.bestPrio) break; // sorted by priority
+    if (!tail.alt.methods.has(s.method)) continue;
     const m = tail.regexp.exec(rest);
-    if (m !== null) record(tail, depth, m);
+    if (m !== null) record(tail, depth, m, s);
   }
 }
 
-function record(end: TrieEnd, depth: number, exec: RegExpExecArray | null): void {
-  sBest = end;
-  sBestPrio = end.alt.prio;
-  sBestExec = exec;
-  sBestDepth = depth;
-  if (bestSpans.length < spans.length) bestSpans = new Int32Array(spans.length);
-  bestSpans.set(spans.subarray(0, 2 * depth));
+function record(end: TrieEnd, depth: number, exec: RegExpExecArray | null, s: Search): void {
+  s.best = end;
+  s.bestPrio = end.alt.prio;
+  s.bestExec = exec;
+  s.bestDepth = depth;
+  for (let i = 0; i < 2 * depth; i++) s.bestSpans[i] = s.spans[i]!;
 }
 
 /** Decode params as Express's router does (decodeURIComponent; wildcards split on `/` first). */
-function finish(path: string, end: TrieEnd, exec: RegExpExecArray | null): LookupResult {
+function finish(path: string, end: TrieEnd, s: Search): LookupResult {
   const rule = end.alt.rule;
-  // Null prototype, as path-to-regexp and so Express's req.params: a param may be named "__proto__".
-  const params: Record<string, string | string[]> = Object.create(null);
+  const params = new ParamsCtor() as Record<string, string | string[]>;
   try {
     const names = end.paramNames;
-    for (let i = 0; i < names.length && i < sBestDepth; i++) {
-      params[names[i]!] = decode(path.slice(bestSpans[2 * i], bestSpans[2 * i + 1]));
+    const spans = s.bestSpans;
+    for (let i = 0; i < names.length && i < s.bestDepth; i++) {
+      params[names[i]!] = decode(path.slice(spans[2 * i], spans[2 * i + 1]));
     }
+    const exec = s.bestExec;
     if (exec !== null) {
       const keys = (end as TrieTail).keys;
       for (let i = 1; i < exec.length; i++) {
@@ -613,6 +671,15 @@ function finish(path: string, end: TrieEnd, exec: RegExpExecArray | null): Looku
   }
   return { kind: 'match', rule, params };
 }
+
+/**
+ * Params objects: no Object.prototype in their chain (like path-to-regexp's null-prototype
+ * params, a param may be named "__proto__" or "constructor"), but built by a constructor so V8
+ * keeps them in fast mode: Object.create(null) objects are dictionaries, slower to fill and read.
+ */
+function Params(): void {}
+Params.prototype = Object.create(null);
+const ParamsCtor = Params as unknown as new () => object;
 
 /** decodeURIComponent, skipped when there is nothing to decode (the common case). */
 function decode(value: string): string {
