@@ -81,8 +81,8 @@ export interface TrieNode {
   byLength: (number[] | undefined)[] | null;
   /** The text of each of staticKeys as the rule wrote it: compared first, natively. */
   staticTexts: string[] | null;
-  /** For more, the children by each spelling the rules use: most requests hit it without folding. */
-  exact: Map<string, TrieNode> | null;
+  /** For more, also: indexes into staticKeys by `segmentHash` of the folded key (no string is made). */
+  byHash: Map<number, number[]> | null;
   param: TrieNode | null;
   tails: TrieTail[];
   /** Best end per method (lowest priority): the one lookups return. */
@@ -387,7 +387,7 @@ function flattenPattern(rule: CompiledRule, emit: (tokens: FlatToken[], altIndex
 }
 
 function newNode(type: TrieNode['type'], label: string): TrieNode {
-  return { type, label, statics: null, staticKeys: null, staticNodes: null, byLength: null, staticTexts: null, exact: null, param: null, tails: [], ends: new Map(), endsById: [], allEnds: [], minPrio: MAX_PRIO };
+  return { type, label, statics: null, staticKeys: null, staticNodes: null, byLength: null, staticTexts: null, byHash: null, param: null, tails: [], ends: new Map(), endsById: [], allEnds: [], minPrio: MAX_PRIO };
 }
 
 function insert(root: TrieNode, alt: Alternative, opts: ResolvedCompileOptions): void {
@@ -403,7 +403,6 @@ function insert(root: TrieNode, alt: Alternative, opts: ResolvedCompileOptions):
       node.statics ??= new Map();
       let child = node.statics.get(key);
       if (!child) node.statics.set(key, (child = newNode('static', text)));
-      (node.exact ??= new Map()).set(text, child);
       node = child;
       continue;
     }
@@ -453,14 +452,22 @@ function finishNode(node: TrieNode): void {
   const lengths = new Map<number, number>();
   for (const key of node.statics?.keys() ?? []) lengths.set(key.length, (lengths.get(key.length) ?? 0) + 1);
   const crowded = [...lengths.values()].some((n) => n > MAX_SAME_LENGTH);
-  if (node.statics && node.statics.size <= SMALL_FANOUT && !crowded) {
+  if (node.statics && (node.statics.size > SMALL_FANOUT || crowded)) {
+    node.staticKeys = [...node.statics.keys()];
+    node.staticNodes = [...node.statics.values()];
+    node.staticTexts = node.staticNodes.map((child) => child.label);
+    node.byHash = new Map();
+    node.staticKeys.forEach((key, i) => {
+      const h = segmentHash(key, 0, key.length, false);
+      (node.byHash!.get(h) ?? node.byHash!.set(h, []).get(h)!).push(i);
+    });
+  } else if (node.statics) {
     node.staticKeys = [...node.statics.keys()];
     node.staticNodes = [...node.statics.values()];
     node.staticTexts = node.staticNodes.map((child) => child.label);
     node.byLength = [];
     node.staticKeys.forEach((key, i) => (node.byLength![key.length] ??= []).push(i));
     for (let i = 0; i < node.byLength.length; i++) node.byLength[i] ??= undefined;
-    node.exact = null;
   }
   if (node.statics) for (const child of node.statics.values()) finishNode(child);
   if (node.param) finishNode(node.param);
@@ -560,6 +567,20 @@ class Search {
   ) {}
 }
 
+/** A hash of `text[from, to)`, folded as foldCase would when `fold`; equal for equal folded text. */
+function segmentHash(text: string, from: number, to: number, fold: boolean): number {
+  let h = to - from;
+  for (let i = from; i < to; i++) {
+    let c = text.charCodeAt(i);
+    if (fold) {
+      if (c >= 0x61 && c <= 0x7a) c -= 0x20;
+      else if (c > 0x7f) c = foldChar(text[i]!).charCodeAt(0);
+    }
+    h = (Math.imul(h, 31) + c) | 0;
+  }
+  return h;
+}
+
 /** Does `path` hold `key` (stored folded) at `at`, comparing as the RegExp `i` flag would? */
 function foldedAt(path: string, at: number, key: string): boolean {
   for (let i = 0; i < key.length; i++) {
@@ -604,9 +625,19 @@ function walk(node: TrieNode, pos: number, depth: number, s: Search): void {
           }
         }
       }
-    } else if (node.statics !== null) {
-      const seg = p.slice(pos + 1, next);
-      child = node.exact!.get(seg) ?? (s.fold ? node.statics.get(foldCase(seg)) : undefined);
+    } else if (node.byHash !== null) {
+      // Many children: hash the segment in place, then compare the (usually one) candidate.
+      const candidates = node.byHash.get(segmentHash(p, pos + 1, next, s.fold));
+      if (candidates !== undefined) {
+        for (let j = 0; j < candidates.length; j++) {
+          const i = candidates[j]!;
+          const key = node.staticKeys![i]!;
+          if (key.length === next - pos - 1 && (p.startsWith(node.staticTexts![i]!, pos + 1) || (s.fold && foldedAt(p, pos + 1, key)))) {
+            child = node.staticNodes![i]!;
+            break;
+          }
+        }
+      }
     }
     if (node.param !== null && next > pos + 1) {
       if (child !== undefined) walk(child, next, depth, s);
