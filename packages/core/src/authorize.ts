@@ -1,7 +1,7 @@
 /** The whole gate decision without a web framework: route, authenticate, then authorize. */
 import { bearerToken, type AuthorizationInput } from './bearer';
 import { decide, pathnameOf, type Decision } from './check-scope';
-import type { RouteTable } from './compile-routes';
+import type { LookupResult, RouteTable } from './compile-routes';
 import {
   BadPathError,
   ForbiddenError,
@@ -68,6 +68,20 @@ export async function authorize(
   request: AuthorizeRequest,
   options: AuthorizeOptions = {},
 ): Promise<Authorization> {
+  return authorizeRequest(verifier, table, request, options);
+}
+
+/**
+ * `authorize`, synchronous when it can be: returns the `Authorization` or throws the
+ * `ScopeGateError` when nothing needs waiting for (a public rule, a missing or malformed token,
+ * a cached token with a synchronous revocation check); returns a promise otherwise.
+ */
+export function authorizeRequest(
+  verifier: Verifier,
+  table: RouteTable,
+  request: AuthorizeRequest,
+  options: AuthorizeOptions = {},
+): Authorization | Promise<Authorization> {
   const realm = options.realm;
   const found = table.lookup(request.method, pathnameOf(request.path));
   if (found.kind === 'no-route' && options.unmatched === 'allow') {
@@ -81,16 +95,28 @@ export async function authorize(
 
   const raw = bearerToken(request.authorization, realm);
   if (raw === null) throw new UnauthorizedError('ERR_TOKEN_MISSING', 'No jwt provided!', realm);
-  let token: VerifiedToken;
+  let token: VerifiedToken | Promise<VerifiedToken>;
   try {
-    token = await verifier.verify(raw);
+    token = verifier.check ? verifier.check(raw) : verifier.verify(raw);
   } catch (err) {
     throw withRealm(err, realm);
   }
+  if (token instanceof Promise) {
+    return token.then(
+      (t) => conclude(table, found, request.method, raw, t, realm),
+      (err: unknown) => {
+        throw withRealm(err, realm);
+      },
+    );
+  }
+  return conclude(table, found, request.method, raw, token, realm);
+}
 
+/** After authentication: the route and the scopes. */
+function conclude(table: RouteTable, found: LookupResult, method: string, raw: string, token: VerifiedToken, realm: string | undefined): Authorization {
   if (found.kind === 'no-route') throw identify(new ForbiddenError('ERR_NO_ROUTE', [], realm), token);
   if (found.kind === 'bad-path') throw identify(new BadPathError(), token);
-  const decision = decide(table, found, request.method, token.scopes);
+  const decision = decide(table, found, method, token.scopes);
   if (!decision.allowed) throw identify(new ForbiddenError('ERR_INSUFFICIENT_SCOPE', decision.required, realm), token);
   return { decision, token, rawToken: raw, rule: found.rule, params: found.params };
 }

@@ -75,6 +75,11 @@ export interface VerifiedToken {
 export interface Verifier {
   /** Verify a compact JWS token. Rejects with `UnauthorizedError` (401), `KeysUnavailableError` (503) or `InternalError` (500). */
   verify(token: string): Promise<VerifiedToken>;
+  /**
+   * As `verify`, but synchronous when it can be (a cached token, and an `isRevoked` that answers
+   * synchronously): returns the result or throws; otherwise returns a promise.
+   */
+  check?(token: string): VerifiedToken | Promise<VerifiedToken>;
   /** Cache counters (hits, misses, size) — never the tokens. */
   readonly cacheStats: { readonly hits: number; readonly misses: number; readonly size: number };
   /** The remote key set, when `jwksUri` is used (its fetch counters, readiness). */
@@ -152,21 +157,42 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return verified;
   }
 
-  return {
-    async verify(token: string): Promise<VerifiedToken> {
-      if (typeof token !== 'string' || token.length === 0) throw new UnauthorizedError('ERR_TOKEN_MISSING', 'No jwt provided!');
-      if (token.length > maxTokenLength) throw new UnauthorizedError('ERR_TOKEN_INVALID', 'Invalid token: too large');
-      const verified = (cache && cache.get(token, Date.now())) || (await authenticate(token));
-      if (isRevoked) {
-        let revoked: boolean;
-        try {
-          revoked = await isRevoked(verified.claims);
-        } catch (err) {
-          throw new InternalError(err);
-        }
-        if (revoked) throw new UnauthorizedError('ERR_TOKEN_REVOKED', 'Token revoked');
-      }
+  const revocation = (verified: VerifiedToken): VerifiedToken | Promise<VerifiedToken> => {
+    let revoked: boolean | Promise<boolean>;
+    try {
+      revoked = isRevoked!(verified.claims);
+    } catch (err) {
+      throw new InternalError(err);
+    }
+    if (typeof revoked === 'boolean') {
+      if (revoked) throw new UnauthorizedError('ERR_TOKEN_REVOKED', 'Token revoked');
       return verified;
+    }
+    return Promise.resolve(revoked).then(
+      (r) => {
+        if (r) throw new UnauthorizedError('ERR_TOKEN_REVOKED', 'Token revoked');
+        return verified;
+      },
+      (err: unknown) => {
+        throw err instanceof ScopeGateError ? err : new InternalError(err);
+      },
+    );
+  };
+
+  // Synchronous when the token is cached and isRevoked answers synchronously: no promise, no
+  // microtask on the hot path.
+  const check = (token: string): VerifiedToken | Promise<VerifiedToken> => {
+    if (typeof token !== 'string' || token.length === 0) throw new UnauthorizedError('ERR_TOKEN_MISSING', 'No jwt provided!');
+    if (token.length > maxTokenLength) throw new UnauthorizedError('ERR_TOKEN_INVALID', 'Invalid token: too large');
+    const cached = cache ? cache.get(token, Date.now()) : undefined;
+    if (cached !== undefined) return isRevoked ? revocation(cached) : cached;
+    return authenticate(token).then((verified) => (isRevoked ? revocation(verified) : verified));
+  };
+
+  return {
+    check,
+    async verify(token: string): Promise<VerifiedToken> {
+      return check(token);
     },
     get cacheStats() {
       return { hits: cache?.hits ?? 0, misses: cache?.misses ?? 0, size: cache?.size ?? 0 };

@@ -6,12 +6,13 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import {
-  authorize,
+  authorizeRequest,
   compileRoutes,
   ConfigError,
   createVerifier,
   InternalError,
   ScopeGateError,
+  type Authorization,
   type AuthorizationInput,
   type CompileOptions,
   type RouteRule,
@@ -113,54 +114,72 @@ export function scopeGate(options: ScopeGateOptions): RequestHandler {
   if (onDecision !== undefined && typeof onDecision !== 'function') throw new ConfigError('onDecision must be a function');
   const authorizeOptions = { realm, unmatched: unmatched === 'next' ? ('allow' as const) : ('deny' as const) };
 
-  async function decide(req: Request): Promise<ScopeGateError | null> {
-    const path = req.path;
-    let pattern: string | null = null;
-    try {
-      const auth = await authorize(verifier, table, { method: req.method, path, authorization: authorizationOf(req) }, authorizeOptions);
-      pattern = auth.rule?.path ?? null;
-      const claims = auth.token?.claims ?? null;
-      const value: ScopeGateAuth = Object.freeze({
-        token: auth.rawToken,
-        claims,
-        scopes: auth.token?.scopes ?? EMPTY,
-        rule: auth.rule,
-        params: auth.params,
-        verified: auth.token,
-      });
-      if (onDecision) {
-        onDecision(event(req, path, pattern, true, auth.decision?.reason ?? 'unmatched-passed', null, null, claims, mode), req);
-      }
-      req.auth = value;
-      return null;
-    } catch (err) {
-      const error = err instanceof ScopeGateError ? err : new InternalError(err);
-      if (onDecision) {
+  /** The request passed: set req.auth and report. Throws if onDecision does. */
+  function allow(req: Request, path: string, auth: Authorization): void {
+    const claims = auth.token?.claims ?? null;
+    const value: ScopeGateAuth = Object.freeze({
+      token: auth.rawToken,
+      claims,
+      scopes: auth.token?.scopes ?? EMPTY,
+      rule: auth.rule,
+      params: auth.params,
+      verified: auth.token,
+    });
+    if (onDecision) onDecision(event(req, path, auth.rule?.path ?? null, true, auth.decision?.reason ?? 'unmatched-passed', null, null, claims, mode), req);
+    req.auth = value;
+  }
+
+  /** The request was refused (or failed): report, then answer or hand the error on. */
+  function refuse(req: Request, res: Response, next: NextFunction, path: string, err: unknown): void {
+    const error = err instanceof ScopeGateError ? err : new InternalError(err);
+    if (onDecision) {
+      try {
         const found = table.lookup(req.method, path);
-        pattern = found.kind === 'no-route' ? null : found.rule.path;
-        try {
-          onDecision(event(req, path, pattern, false, reasonOf(error), error.status, error.code, error.subject ?? null, mode), req);
-        } catch {
-          // Already refusing: a failing logger cannot change that.
-        }
+        const pattern = found.kind === 'no-route' ? null : found.rule.path;
+        onDecision(event(req, path, pattern, false, reasonOf(error), error.status, error.code, error.subject ?? null, mode), req);
+      } catch {
+        // Already refusing: a failing logger cannot change that.
       }
-      return error;
     }
+    // Report mode: the refusal was decided and reported; the request goes on unauthenticated.
+    if (mode === 'report') return next();
+    if (errorMode === 'next') return next(error);
+    res.status(error.status).set(error.headers).json({ error: error.message });
   }
 
   return function scopeGateMiddleware(req: Request, res: Response, next: NextFunction): void {
     req.auth = undefined;
-    decide(req).then(
-      (error) => {
-        if (error === null) return next();
-        // Report mode: the refusal was decided and reported; the request goes on unauthenticated.
-        if (mode === 'report') return next();
-        if (errorMode === 'next') return next(error);
-        res.status(error.status).set(error.headers).json({ error: error.message });
+    const path = req.path;
+    let result: Authorization | Promise<Authorization>;
+    try {
+      result = authorizeRequest(verifier, table, { method: req.method, path, authorization: authorizationOf(req) }, authorizeOptions);
+    } catch (err) {
+      return refuse(req, res, next, path, err);
+    }
+    if (!(result instanceof Promise)) {
+      // Decided synchronously (the hot path: a cached token): no promise, no extra tick.
+      try {
+        allow(req, path, result);
+      } catch (err) {
+        return refuse(req, res, next, path, err);
+      }
+      return next();
+    }
+    result.then(
+      (auth) => {
+        try {
+          allow(req, path, auth);
+        } catch (err) {
+          return refuse(req, res, next, path, err);
+        }
+        next();
       },
-      // decide() catches everything; this is the last guard: refuse, never pass.
-      (err: unknown) => next(new InternalError(err)),
-    );
+      (err: unknown) => refuse(req, res, next, path, err),
+    )
+      // Last guard: if answering itself failed, still answer, and never pass the request on.
+      .catch(() => {
+        if (!res.headersSent) res.status(500).json({ error: 'Internal Server Error' });
+      });
   };
 }
 
