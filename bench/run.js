@@ -56,6 +56,8 @@ async function main() {
     row('http scopeGate vs no-op middleware', fmt(h.scopegate), `no-op ${fmt(h.noop)}`, h.scopegate.rps / h.noop.rps, { op: '>=', x: 0.97 });
     row('http scopeGate vs express-oauth2-jwt-bearer', fmt(h.scopegate), `auth0 ${fmt(h.auth0)}`, h.scopegate.rps / h.auth0.rps, { op: '>=', x: 2 });
     row('http gateway vs upstream direct', fmt(h.gateway), `direct ${fmt(h['upstream direct'])}`, h.gateway.rps / h['upstream direct'].rps, { op: '>=', x: 0.8 });
+    row('http proxy alone vs upstream direct (ceiling)', fmt(h.proxy), `direct ${fmt(h['upstream direct'])}`, h.proxy.rps / h['upstream direct'].rps, null);
+    row('http gateway vs proxy alone', fmt(h.gateway), `proxy ${fmt(h.proxy)}`, h.gateway.rps / h.proxy.rps, null);
     const bad = Object.entries(h).filter(([, x]) => x.non2xx || x.errors);
     if (bad.length) throw new Error(`HTTP cases answered errors: ${JSON.stringify(bad)}`);
   }

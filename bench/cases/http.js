@@ -58,7 +58,7 @@ async function run({ quick }) {
   const duration = quick ? 2 : 5;
   const rounds = quick ? 1 : 2;
   const upstream = await startServer('upstream', env);
-  const modes = ['bare', 'noop', 'scopegate', 'auth0', 'gateway'];
+  const modes = ['bare', 'noop', 'scopegate', 'auth0', 'proxy', 'gateway'];
   const servers = {};
   for (const mode of modes) servers[mode] = await startServer(mode, { ...env, BENCH_UPSTREAM: `http://127.0.0.1:${upstream.port}` });
   servers['upstream direct'] = upstream;

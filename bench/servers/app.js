@@ -28,6 +28,10 @@ async function app() {
     const { auth, requiredScopes } = require('express-oauth2-jwt-bearer');
     a.use(auth({ jwksUri, issuer, audience, tokenSigningAlg: 'ES256' }));
     a.get(route, requiredScopes('environment.users.read'), handler);
+  } else if (mode === 'proxy') {
+    // The same proxy the gateway uses, alone: the ceiling of any proxying gateway here.
+    const { createProxyMiddleware } = require('http-proxy-middleware');
+    a.use(createProxyMiddleware({ target: upstream, changeOrigin: true, agent: new http.Agent({ keepAlive: true, maxSockets: 256 }) }));
   } else if (mode === 'gateway') {
     const pino = require('pino');
     const { createVerifier } = require('@scopegate/core');

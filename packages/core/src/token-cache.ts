@@ -5,7 +5,9 @@
  */
 export class TokenCache<V> {
   // A Map iterates in insertion order: re-inserting on a hit makes the first key the LRU one.
-  readonly #map = new Map<string, { value: V; until: number }>();
+  // A hit re-inserts at most once a second per entry (`touched`): a hot token would otherwise
+  // pay a delete and a set on every request for an order that barely changes.
+  readonly #map = new Map<string, { value: V; until: number; touched: number }>();
   readonly #max: number;
   hits = 0;
   misses = 0;
@@ -25,12 +27,16 @@ export class TokenCache<V> {
       this.misses++;
       return undefined;
     }
-    this.#map.delete(key);
     if (now >= entry.until) {
+      this.#map.delete(key);
       this.misses++;
       return undefined;
     }
-    this.#map.set(key, entry);
+    if (now - entry.touched > 1000) {
+      entry.touched = now;
+      this.#map.delete(key);
+      this.#map.set(key, entry);
+    }
     this.hits++;
     return entry.value;
   }
@@ -40,7 +46,7 @@ export class TokenCache<V> {
     if (!(until > now) || this.#max === 0) return;
     this.#map.delete(key);
     if (this.#map.size >= this.#max) this.#map.delete(this.#map.keys().next().value as string);
-    this.#map.set(key, { value, until });
+    this.#map.set(key, { value, until, touched: now });
   }
 
   clear(): void {

@@ -117,14 +117,14 @@ export function scopeGate(options: ScopeGateOptions): RequestHandler {
   /** The request passed: set req.auth and report. Throws if onDecision does. */
   function allow(req: Request, path: string, auth: Authorization): void {
     const claims = auth.token?.claims ?? null;
-    const value: ScopeGateAuth = Object.freeze({
+    const value: ScopeGateAuth = {
       token: auth.rawToken,
       claims,
       scopes: auth.token?.scopes ?? EMPTY,
       rule: auth.rule,
       params: auth.params,
       verified: auth.token,
-    });
+    };
     if (onDecision) onDecision(event(req, path, auth.rule?.path ?? null, true, auth.decision?.reason ?? 'unmatched-passed', null, null, claims, mode), req);
     req.auth = value;
   }
