@@ -14,6 +14,7 @@ const projects: [name: string, dir: string][] = [
   ['express', 'packages/express'],
   ['openapi', 'packages/openapi'],
   ['cli', 'packages/cli'],
+  ['redis', 'packages/redis'],
   ['gateway', 'examples/gateway'],
 ];
 
@@ -27,7 +28,7 @@ const project = ([name, dir]: [string, string]): Config => ({
     '^.+\\.[tj]s$': ['ts-jest', { tsconfig: { target: 'es2022', module: 'commonjs', allowJs: true, isolatedModules: true, esModuleInterop: true, sourceMap: true } }],
   },
   transformIgnorePatterns: ['/node_modules/(?!jose/)'],
-  moduleNameMapper: { '^@scopegate/(core|dynamic|express|openapi|cli)$': join(__dirname, 'packages/$1/src/index.ts') },
+  moduleNameMapper: { '^@scopegate/(core|dynamic|express|openapi|cli|redis)$': join(__dirname, 'packages/$1/src/index.ts') },
 });
 
 const config: Config = {

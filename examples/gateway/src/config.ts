@@ -32,6 +32,14 @@ export interface GatewayConfig {
   routesFile: string | null;
   /** `LOG_LEVEL`, default info. */
   logLevel: LogLevel;
+  /** `REDIS_URL`: shared token store and revocation list; null: in memory. */
+  redisUrl: string | null;
+  /** `REVOCATION_MAX_STALENESS`: ms a request may be decided on a revocation mirror cut off from Redis. Default 5000. */
+  revocationMaxStaleness: number;
+  /** `METRICS_PORT`: serve /metrics there instead of on the main port. */
+  metricsPort: number | null;
+  /** `GATE_MODE`: enforce (default) or report. */
+  gateMode: 'enforce' | 'report';
   /** No upstream and no key configured: run the demo issuer and upstream in-process. */
   embedded: boolean;
 }
@@ -49,6 +57,10 @@ export const SETTINGS = [
   ['JWT_AUDIENCE', '--jwt-audience', 'expected aud, comma-separated (default: not checked)'],
   ['ROUTES_FILE', '--routes-file', 'JSON file with a rule list replacing Dynamic\'s table'],
   ['LOG_LEVEL', '--log-level', 'fatal, error, warn, info, debug, trace or silent (default info)'],
+  ['REDIS_URL', '--redis-url', 'redis:// URL: shared token store and instant revocation for several instances (default: in memory)'],
+  ['REVOCATION_MAX_STALENESS', '--revocation-max-staleness', 'ms requests may be decided while cut off from Redis before they get 503 (default 5000)'],
+  ['METRICS_PORT', '--metrics-port', 'serve GET /metrics on this port instead of the main one'],
+  ['GATE_MODE', '--gate-mode', 'enforce (default) or report: decide and log, but let refused requests through'],
 ] as const;
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -176,6 +188,17 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
     }
   }
 
+  const redisUrl = get('REDIS_URL') ?? null;
+  if (redisUrl !== null && !/^rediss?:\/\/./.test(redisUrl)) problems.push('REDIS_URL: must be a redis:// or rediss:// URL');
+  const stalenessText = get('REVOCATION_MAX_STALENESS');
+  const revocationMaxStaleness = stalenessText === undefined ? 5000 : Number(stalenessText);
+  if (stalenessText !== undefined && !/^\d+$/.test(stalenessText)) problems.push('REVOCATION_MAX_STALENESS: must be a whole number of milliseconds');
+  const metricsText = get('METRICS_PORT');
+  const metricsPort = metricsText === undefined ? null : Number(metricsText);
+  if (metricsText !== undefined && (!/^\d+$/.test(metricsText) || metricsPort! > 65535)) problems.push(`METRICS_PORT: must be an integer from 0 to 65535, got ${JSON.stringify(metricsText)}`);
+  const gateMode = (get('GATE_MODE') ?? 'enforce') as 'enforce' | 'report';
+  if (gateMode !== 'enforce' && gateMode !== 'report') problems.push(`GATE_MODE: must be enforce or report, got ${JSON.stringify(gateMode)}`);
+
   if (problems.length) throw new GatewayConfigError(problems);
   return {
     port,
@@ -189,6 +212,10 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
     routesFile,
     logLevel,
     embedded,
+    redisUrl,
+    revocationMaxStaleness,
+    metricsPort,
+    gateMode,
   };
 }
 

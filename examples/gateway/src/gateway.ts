@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { RouteTable, Verifier } from '@scopegate/core';
 import { scopeGate, type DecisionEvent } from '@scopegate/express';
 import { canonicalPathFirewall } from './firewall';
+import type { GatewayMetrics } from './metrics';
 
 export interface GatewayOptions {
   upstreamUrl: URL;
@@ -22,6 +23,11 @@ export interface GatewayOptions {
   readyTimeout?: number;
   /** Timeout of a proxied request, ms. Default 30000. */
   proxyTimeout?: number;
+  /** `'report'`: decide and report, but let refused requests through. Default `'enforce'`. */
+  mode?: 'enforce' | 'report';
+  /** Metrics to record into; `GET /metrics` is served here when `serveMetrics` (default: when given). */
+  metrics?: GatewayMetrics;
+  serveMetrics?: boolean;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -29,6 +35,7 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 interface Tracked {
   requestId?: string;
   decision?: DecisionEvent;
+  forwardedAt?: bigint;
 }
 
 /** The path part of a target, for logs: a query may carry secrets, so it is never logged. */
@@ -72,6 +79,8 @@ export function createGatewayApp(options: GatewayOptions): express.Express {
   );
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  const metrics = options.metrics;
+  if (metrics && options.serveMetrics !== false) app.get('/metrics', metricsHandler(metrics));
   app.get('/readyz', async (_req, res) => {
     const [keys, upstream] = await Promise.all([keysReady(verifier), reachable(upstreamUrl, options.readyTimeout ?? 1000)]);
     res.status(keys && upstream ? 200 : 503).json({ status: keys && upstream ? 'ready' : 'not ready', checks: { keys, upstream } });
@@ -81,8 +90,10 @@ export function createGatewayApp(options: GatewayOptions): express.Express {
     scopeGate({
       routes: table,
       verifier,
+      mode: options.mode ?? 'enforce',
       onDecision: (event, req) => {
         (req as Request & Tracked).decision = event;
+        metrics?.decision(event);
         logger[event.allowed ? 'debug' : 'info']({ reqId: (req as Request & Tracked).requestId, ...event }, 'decision');
       },
     }),
@@ -99,6 +110,13 @@ export function createGatewayApp(options: GatewayOptions): express.Express {
       proxyTimeout: options.proxyTimeout ?? 30_000,
       timeout: options.proxyTimeout ?? 30_000,
       on: {
+        proxyReq: (_proxyReq, req) => {
+          (req as Request & Tracked).forwardedAt = process.hrtime.bigint();
+        },
+        proxyRes: (proxyRes, req) => {
+          const at = (req as Request & Tracked).forwardedAt;
+          if (metrics && at !== undefined) metrics.upstream(Number(process.hrtime.bigint() - at) / 1e9, proxyRes.statusCode ?? 0);
+        },
         error: (err, req, res) => {
           logger.error({ reqId: (req as Request & Tracked).requestId, err: (err as Error).message }, 'upstream error');
           if (res instanceof http.ServerResponse && !res.headersSent) {
@@ -111,6 +129,13 @@ export function createGatewayApp(options: GatewayOptions): express.Express {
     }),
   );
   return app;
+}
+
+/** `GET /metrics` in Prometheus text format. */
+export function metricsHandler(metrics: GatewayMetrics): express.RequestHandler {
+  return async (_req, res) => {
+    res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
+  };
 }
 
 /** Keys are ready when there is no remote set, or it has loaded (trying once now if not). */

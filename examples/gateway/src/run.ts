@@ -5,8 +5,11 @@ import pino, { type Logger } from 'pino';
 import { createVerifier, type RouteTable, type Verifier, type VerifierOptions } from '@scopegate/core';
 import { dynamicTable } from '@scopegate/dynamic';
 import { auditApp, type AppAudit } from '@scopegate/express';
+import { RedisRevocationList, RedisTokenStore } from '@scopegate/redis';
+import { createMetrics, type GatewayMetrics } from './metrics';
 import type { GatewayConfig } from './config';
-import { createGatewayApp } from './gateway';
+import { createGatewayApp, metricsHandler } from './gateway';
+import express from 'express';
 import { startDemoIssuer, type DemoIssuer } from './demo/issuer';
 import { createDemoUpstreamApp, listenLoopback, type RunningServer } from './demo/upstream';
 import { MemoryTokenStore, type TokenStore } from './token-store';
@@ -35,6 +38,11 @@ export interface RunningGateway {
   readonly server: http.Server;
   readonly verifier: Verifier;
   readonly demo: { issuer: DemoIssuer; upstream: RunningServer; store: TokenStore; tokens: DemoTokens; audit: AppAudit } | null;
+  /** The shared revocation list, when REDIS_URL is set. */
+  readonly revocations: RedisRevocationList | null;
+  readonly metrics: GatewayMetrics;
+  /** The separate metrics server's URL, when METRICS_PORT is set. */
+  readonly metricsUrl: string | null;
   /** Stop accepting, let in-flight requests finish (at most `graceMs`), close the demo servers. */
   close(graceMs?: number): Promise<void>;
 }
@@ -44,10 +52,19 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
   let verifier: Verifier;
   let upstreamUrl: URL;
   const table: RouteTable = config.routes ?? dynamicTable;
+  // Several instances share token records and revocations through Redis; one keeps them in memory.
+  const revocations = config.redisUrl
+    ? await RedisRevocationList.connect({ redis: config.redisUrl, maxStaleness: config.revocationMaxStaleness })
+    : null;
+  const sharedStore: TokenStore | null = revocations ? (new RedisTokenStore(revocations) as unknown as TokenStore) : null;
+  if (revocations) logger.info({ maxStalenessMs: config.revocationMaxStaleness }, 'token store and revocations on Redis');
+  if (config.gateMode === 'report') {
+    logger.warn('GATE_MODE=report: REPORT-ONLY MODE. The gate decides and logs every request but lets refused requests through. Nothing is enforced.');
+  }
 
   if (config.embedded) {
     const issuer = await startDemoIssuer({ host: '127.0.0.1' });
-    const store = new MemoryTokenStore();
+    const store = sharedStore ?? new MemoryTokenStore();
     const upstreamApp = createDemoUpstreamApp({ issuer, store });
     // The upstream is in-process here, so check that the table covers exactly what it serves.
     const audit = auditApp(upstreamApp, table);
@@ -74,11 +91,25 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
     const key = config.key!;
     const keyOptions: Partial<VerifierOptions> =
       key.kind === 'jwks' ? { jwksUri: key.url } : key.kind === 'publicKey' ? { publicKey: key.pem } : { secret: key.secret };
-    verifier = createVerifier({ algorithms: config.algorithms, issuer: config.issuer, audience: config.audience, ...keyOptions });
+    verifier = createVerifier({
+      algorithms: config.algorithms,
+      issuer: config.issuer,
+      audience: config.audience,
+      ...keyOptions,
+      ...(sharedStore ? { isRevoked: (claims) => typeof claims.jti === 'string' && (sharedStore.isRevoked(claims.jti) as boolean) } : {}),
+    });
     upstreamUrl = config.upstreamUrl!;
   }
 
-  const app = createGatewayApp({ upstreamUrl, table, verifier, logger });
+  const metrics = createMetrics(verifier, revocations);
+  const app = createGatewayApp({ upstreamUrl, table, verifier, logger, metrics, serveMetrics: config.metricsPort === null, mode: config.gateMode });
+  let metricsServer: http.Server | null = null;
+  if (config.metricsPort !== null) {
+    const m = express();
+    m.get('/metrics', metricsHandler(metrics));
+    metricsServer = http.createServer(m);
+    await new Promise<void>((resolve) => metricsServer!.listen(config.metricsPort!, config.host, resolve));
+  }
   const server = http.createServer(app);
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
@@ -97,6 +128,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
     server,
     verifier,
     demo,
+    revocations,
+    metrics,
+    metricsUrl: metricsServer ? `http://${host}:${(metricsServer.address() as AddressInfo).port}/metrics` : null,
     close(graceMs = 10_000) {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {
@@ -109,6 +143,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
           server.closeIdleConnections();
         });
         if (demo) await Promise.all([demo.upstream.close(), demo.issuer.close()]);
+        if (metricsServer) await new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
+        if (revocations) await revocations.close();
       })();
       return closing;
     },
@@ -117,7 +153,12 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
 
 /** The start-up text: where it listens and, for the demo, commands to paste (expected status first). */
 export function banner(gw: RunningGateway): string {
-  const lines = [`scopegate gateway listening on ${gw.url}`, `  health: curl -i ${gw.url}/healthz`, `  ready:  curl -i ${gw.url}/readyz`];
+  const lines = [
+    `scopegate gateway listening on ${gw.url}`,
+    `  health:  curl -i ${gw.url}/healthz`,
+    `  ready:   curl -i ${gw.url}/readyz`,
+    `  metrics: curl -s ${gw.metricsUrl ?? `${gw.url}/metrics`}`,
+  ];
   if (!gw.demo) return lines.join('\n');
   const t = gw.demo.tokens;
   const env = `${gw.url}/environments/${DEMO.environmentId}`;

@@ -38,6 +38,8 @@ export type RequestErrorCode =
   | 'ERR_NO_ROUTE'
   /** 503: the key set could not be fetched, so the token could not be checked. */
   | 'ERR_KEYS_UNAVAILABLE'
+  /** 503: the revocation list could not be kept current for longer than allowed. */
+  | 'ERR_REVOCATION_UNAVAILABLE'
   /** 500: something failed inside the check (a callback threw); the request is refused. */
   | 'ERR_INTERNAL';
 
@@ -194,6 +196,14 @@ export class KeysUnavailableError extends ScopeGateError {
   declare readonly code: 'ERR_KEYS_UNAVAILABLE';
   constructor(message = 'Authentication keys unavailable', cause?: unknown) {
     super('ERR_KEYS_UNAVAILABLE', message, { status: 503, headers: { 'Retry-After': '5' }, cause });
+  }
+}
+
+/** 503: revocations cannot be checked (a shared store unreachable for longer than allowed). */
+export class RevocationUnavailableError extends ScopeGateError {
+  declare readonly code: 'ERR_REVOCATION_UNAVAILABLE';
+  constructor(message = 'Revocation list unavailable', cause?: unknown) {
+    super('ERR_REVOCATION_UNAVAILABLE', message, { status: 503, headers: { 'Retry-After': '5' }, cause });
   }
 }
 

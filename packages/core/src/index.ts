@@ -13,6 +13,7 @@ export {
   UnauthorizedError,
   ForbiddenError,
   KeysUnavailableError,
+  RevocationUnavailableError,
   InternalError,
   bearerChallenge,
 } from './errors';

@@ -162,7 +162,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
     try {
       revoked = isRevoked!(verified.claims);
     } catch (err) {
-      throw new InternalError(err);
+      // A ScopeGateError (e.g. RevocationUnavailableError, 503) says what went wrong; keep it.
+      throw err instanceof ScopeGateError ? err : new InternalError(err);
     }
     if (typeof revoked === 'boolean') {
       if (revoked) throw new UnauthorizedError('ERR_TOKEN_REVOKED', 'Token revoked');

@@ -36,6 +36,7 @@ export type GateReason =
   | 'no-route'
   | 'insufficient-scope'
   | 'keys-unavailable'
+  | 'revocation-unavailable'
   | 'error';
 
 /** One decision, for logs and metrics. Never holds the token. */
@@ -234,6 +235,8 @@ function reasonOf(error: ScopeGateError): GateReason {
       return 'insufficient-scope';
     case 'ERR_KEYS_UNAVAILABLE':
       return 'keys-unavailable';
+    case 'ERR_REVOCATION_UNAVAILABLE':
+      return 'revocation-unavailable';
     default:
       return 'error';
   }

@@ -1,0 +1,55 @@
+/** Prometheus metrics of the gateway (prom-client), on its own registry. */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Verifier } from '@scopegate/core';
+import type { DecisionEvent } from '@scopegate/express';
+
+export interface RevocationStats {
+  readonly stats: { readonly size: number; readonly lagMs: number };
+}
+
+export interface GatewayMetrics {
+  readonly registry: Registry;
+  decision(event: DecisionEvent): void;
+  upstream(seconds: number, status: number): void;
+}
+
+export function createMetrics(verifier: Verifier, revocations: RevocationStats | null): GatewayMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const decisions = new Counter({
+    name: 'scopegate_decisions_total',
+    help: 'Gate decisions by reason and answered status ("passed" when handed on)',
+    labelNames: ['reason', 'status', 'mode'],
+    registers: [registry],
+  });
+  const upstream = new Histogram({
+    name: 'scopegate_upstream_duration_seconds',
+    help: 'Time from forwarding a request to the upstream\'s response head',
+    labelNames: ['status_class'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  gauge('scopegate_verifier_cache_hits', 'Verification cache hits since start', () => verifier.cacheStats.hits);
+  gauge('scopegate_verifier_cache_misses', 'Verification cache misses since start', () => verifier.cacheStats.misses);
+  gauge('scopegate_verifier_cache_size', 'Tokens in the verification cache', () => verifier.cacheStats.size);
+  gauge('scopegate_jwks_fetches', 'Key set fetches since start', () => verifier.keySet?.stats.fetches ?? 0);
+  gauge('scopegate_jwks_fetch_failures', 'Failed key set fetches since start', () => verifier.keySet?.stats.failures ?? 0);
+  if (revocations) {
+    gauge('scopegate_revoked_mirror_size', 'Revoked token ids in the local mirror', () => revocations.stats.size);
+    gauge('scopegate_revoked_mirror_lag_seconds', 'How far behind the revocation mirror may be (0 while subscribed)', () => revocations.stats.lagMs / 1000);
+  }
+  return {
+    registry,
+    decision: (e) => decisions.inc({ reason: e.reason, status: e.status === null ? 'passed' : String(e.status), mode: e.mode }),
+    upstream: (seconds, status) => upstream.observe({ status_class: `${Math.floor(status / 100)}xx` }, seconds),
+  };
+}

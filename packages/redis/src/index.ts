@@ -1,0 +1,4 @@
+export { RedisRevocationList } from './revocation-list';
+export type { RevocationListOptions, RevocationListStats } from './revocation-list';
+export { RedisTokenStore } from './token-store';
+export type { StoredToken } from './token-store';
