@@ -13,7 +13,7 @@ const file = (name: string, text: string) => {
 
 test('no configuration: the embedded demo on 127.0.0.1:8080', () => {
   const c = loadConfig({});
-  expect(c).toMatchObject({ embedded: true, port: 8080, host: '127.0.0.1', upstreamUrl: null, key: null, logLevel: 'info', routes: null, algorithms: ['ES256'] });
+  expect(c).toMatchObject({ embedded: true, port: 8080, host: '127.0.0.1', upstreamUrl: null, key: null, logLevel: 'info', routes: null, algorithms: ['ES256'], redisUrl: null, revocationMaxStaleness: 5000, metricsPort: null, gateMode: 'enforce' });
 });
 
 test('an upstream with a key; flags win over variables', () => {
@@ -51,6 +51,10 @@ const bad: [string, Record<string, string>, string[], RegExp[]][] = [
   ['unknown flag', {}, ['--prot=1'], [/unknown argument "--prot=1"/]],
   ['flag without value', {}, ['--port'], [/--port needs a value/]],
   ['several problems at once', { PORT: 'x', LOG_LEVEL: 'y' }, [], [/^PORT:/, /^LOG_LEVEL:/]],
+  ['bad REDIS_URL', { REDIS_URL: 'http://x' }, [], [/^REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL$/]],
+  ['bad staleness', { REVOCATION_MAX_STALENESS: '5s' }, [], [/^REVOCATION_MAX_STALENESS:/]],
+  ['bad metrics port', { METRICS_PORT: '99999' }, [], [/^METRICS_PORT:/]],
+  ['bad gate mode', { GATE_MODE: 'audit' }, [], [/^GATE_MODE: must be enforce or report/]],
 ];
 
 describe.each(bad)('%s', (_name, env, argv, messages) => {
