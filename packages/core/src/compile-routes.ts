@@ -448,26 +448,24 @@ function addTail(node: TrieNode, alt: Alternative, paramNames: string[], tokens:
 function finishNode(node: TrieNode): void {
   // A packed array of the same length everywhere keeps the hot read monomorphic.
   for (let i = 0; i < METHOD_ID.length; i++) node.endsById[i] ??= undefined;
-  // Few children, and few of each length: compared in place. Otherwise a hash lookup is cheaper.
-  const lengths = new Map<number, number>();
-  for (const key of node.statics?.keys() ?? []) lengths.set(key.length, (lengths.get(key.length) ?? 0) + 1);
-  const crowded = [...lengths.values()].some((n) => n > MAX_SAME_LENGTH);
-  if (node.statics && (node.statics.size > SMALL_FANOUT || crowded)) {
-    node.staticKeys = [...node.statics.keys()];
+  if (node.statics) {
+    const keys = (node.staticKeys = [...node.statics.keys()]);
     node.staticNodes = [...node.statics.values()];
     node.staticTexts = node.staticNodes.map((child) => child.label);
-    node.byHash = new Map();
-    node.staticKeys.forEach((key, i) => {
-      const h = segmentHash(key, 0, key.length, false);
-      (node.byHash!.get(h) ?? node.byHash!.set(h, []).get(h)!).push(i);
-    });
-  } else if (node.statics) {
-    node.staticKeys = [...node.statics.keys()];
-    node.staticNodes = [...node.statics.values()];
-    node.staticTexts = node.staticNodes.map((child) => child.label);
-    node.byLength = [];
-    node.staticKeys.forEach((key, i) => (node.byLength![key.length] ??= []).push(i));
-    for (let i = 0; i < node.byLength.length; i++) node.byLength[i] ??= undefined;
+    // Few children, and few of each length: compared in place. Otherwise a hash lookup is cheaper.
+    const lengths = new Map<number, number>();
+    for (const key of keys) lengths.set(key.length, (lengths.get(key.length) ?? 0) + 1);
+    if (keys.length > SMALL_FANOUT || [...lengths.values()].some((n) => n > MAX_SAME_LENGTH)) {
+      const byHash = (node.byHash = new Map<number, number[]>());
+      keys.forEach((key, i) => {
+        const h = segmentHash(key, 0, key.length, false);
+        (byHash.get(h) ?? byHash.set(h, []).get(h)!).push(i);
+      });
+    } else {
+      const byLength: (number[] | undefined)[] = (node.byLength = []);
+      keys.forEach((key, i) => (byLength[key.length] ??= []).push(i));
+      for (let i = 0; i < byLength.length; i++) byLength[i] ??= undefined;
+    }
   }
   if (node.statics) for (const child of node.statics.values()) finishNode(child);
   if (node.param) finishNode(node.param);
