@@ -1,5 +1,5 @@
 /** The whole gate decision without a web framework: route, authenticate, then authorize. */
-import { bearerToken, type AuthorizationInput } from './bearer';
+import { bearerCandidate, bearerToken, type AuthorizationInput } from './bearer';
 import { decide, pathnameOf, type Decision } from './check-scope';
 import type { LookupResult, RouteTable } from './compile-routes';
 import {
@@ -93,23 +93,36 @@ export function authorizeRequest(
     return { decision: decide(table, found, request.method, null), token: null, rawToken: null, rule: found.rule, params: found.params };
   }
 
-  const raw = bearerToken(request.authorization, realm);
-  if (raw === null) throw new UnauthorizedError('ERR_TOKEN_MISSING', 'No jwt provided!', realm);
-  let token: VerifiedToken | Promise<VerifiedToken>;
-  try {
-    token = verifier.check ? verifier.check(raw) : verifier.verify(raw);
-  } catch (err) {
-    throw withRealm(err, realm);
+  // Hot path: a token verified before. The cache holds only well-formed tokens, so a hit needs
+  // no scan of the header; anything else is read strictly by bearerToken below.
+  let raw = verifier.checkCached !== undefined ? bearerCandidate(request.authorization) : null;
+  let token: VerifiedToken | Promise<VerifiedToken> | undefined;
+  if (raw !== null) {
+    try {
+      token = verifier.checkCached!(raw);
+    } catch (err) {
+      throw withRealm(err, realm);
+    }
   }
+  if (token === undefined) {
+    raw = bearerToken(request.authorization, realm);
+    if (raw === null) throw new UnauthorizedError('ERR_TOKEN_MISSING', 'No jwt provided!', realm);
+    try {
+      token = verifier.check ? verifier.check(raw) : verifier.verify(raw);
+    } catch (err) {
+      throw withRealm(err, realm);
+    }
+  }
+  const rawToken = raw!;
   if (token instanceof Promise) {
     return token.then(
-      (t) => conclude(table, found, request.method, raw, t, realm),
+      (t) => conclude(table, found, request.method, rawToken, t, realm),
       (err: unknown) => {
         throw withRealm(err, realm);
       },
     );
   }
-  return conclude(table, found, request.method, raw, token, realm);
+  return conclude(table, found, request.method, rawToken, token, realm);
 }
 
 /** After authentication: the route and the scopes. */

@@ -8,6 +8,7 @@ export type AuthorizationInput = string | readonly string[] | null | undefined;
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 // The whole header, "Bearer " then token68, for the hot path (offset 7).
 const TOKEN68 = /^.{7}[A-Za-z0-9\-._~+/]+=*$/;
+const TOKEN68_ONLY = /^[A-Za-z0-9\-._~+/]+=*$/;
 const SCHEME = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+)(?: |$)/;
 
 /**
@@ -29,9 +30,7 @@ export function bearerToken(header: AuthorizationInput, realm?: string): string 
   }
   if (header === '') return null;
   // Hot path: "Bearer <token68>" with a single space, checked without building a match array.
-  if (header.length > 7 && header.charCodeAt(6) === 0x20 && /^bearer$/i.test(header.slice(0, 6)) && TOKEN68.test(header)) {
-    return header.slice(7);
-  }
+  if (hasBearerPrefix(header) && TOKEN68.test(header)) return header.slice(7);
   const m = BEARER.exec(header);
   if (m) return m[1]!;
   const scheme = SCHEME.exec(header);
@@ -40,4 +39,32 @@ export function bearerToken(header: AuthorizationInput, realm?: string): string 
     return null; // another scheme: no bearer token here
   }
   throw new InvalidRequestError('Malformed Authorization header: expected "Bearer <token>"', realm);
+}
+
+/** Is `token` a token68 (RFC 7235), the only form `bearerToken` returns? */
+export function isToken68(token: string): boolean {
+  return TOKEN68_ONLY.test(token);
+}
+
+/**
+ * What follows `Bearer ` (any case, one space) in a single header, unchecked; `null` for
+ * anything else. Only for probing a cache of tokens that `bearerToken` once accepted: a hit
+ * proves the text well-formed without scanning it again; a miss goes through `bearerToken`.
+ */
+export function bearerCandidate(header: AuthorizationInput): string | null {
+  return typeof header === 'string' && hasBearerPrefix(header) ? header.slice(7) : null;
+}
+
+/** `Bearer ` in any case, then something: compared in place (`c | 0x20` lower-cases ASCII letters only). */
+function hasBearerPrefix(header: string): boolean {
+  return (
+    header.length > 7 &&
+    header.charCodeAt(6) === 0x20 &&
+    (header.charCodeAt(0) | 0x20) === 0x62 && // b
+    (header.charCodeAt(1) | 0x20) === 0x65 && // e
+    (header.charCodeAt(2) | 0x20) === 0x61 && // a
+    (header.charCodeAt(3) | 0x20) === 0x72 && // r
+    (header.charCodeAt(4) | 0x20) === 0x65 && // e
+    (header.charCodeAt(5) | 0x20) === 0x72 // r
+  );
 }

@@ -17,6 +17,7 @@ import {
 import { ConfigError, InternalError, KeysUnavailableError, ScopeGateError, UnauthorizedError } from './errors';
 import { remoteKeySet, type RemoteKeySet, type RemoteKeySetOptions } from './remote-key-set';
 import { TokenCache } from './token-cache';
+import { isToken68 } from './bearer';
 
 /** Algorithms a verifier may allow. `none` is not among them. */
 export type VerifierAlgorithm =
@@ -80,6 +81,11 @@ export interface Verifier {
    * synchronously): returns the result or throws; otherwise returns a promise.
    */
   check?(token: string): VerifiedToken | Promise<VerifiedToken>;
+  /**
+   * `check` for a token found in the cache (revocation is still asked), or `undefined` when it
+   * is not cached: nothing is verified here. Every cached token is a well-formed token68.
+   */
+  checkCached?(token: string): VerifiedToken | Promise<VerifiedToken> | undefined;
   /** Cache counters (hits, misses, size) — never the tokens. */
   readonly cacheStats: { readonly hits: number; readonly misses: number; readonly size: number };
   /** The remote key set, when `jwksUri` is used (its fetch counters, readiness). */
@@ -148,7 +154,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
     }
     const scopes = readScopes(payload, scopeClaims);
     const verified: VerifiedToken = Object.freeze({ claims: deepFreeze(payload), scopes, header: Object.freeze(protectedHeader) });
-    if (cache) {
+    // Only token68 text is cached, so a cache hit also proves a header well-formed (see checkCached).
+    if (cache && isToken68(token)) {
       // Valid until exp, or until iat + maxTokenAge if sooner: never cached past either.
       let until = payload.exp! * 1000;
       if (maxAgeSeconds !== undefined && payload.iat !== undefined) until = Math.min(until, (payload.iat + maxAgeSeconds) * 1000);
@@ -190,8 +197,15 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return authenticate(token).then((verified) => (isRevoked ? revocation(verified) : verified));
   };
 
+  const checkCached = (token: string): VerifiedToken | Promise<VerifiedToken> | undefined => {
+    const cached = cache !== null && typeof token === 'string' ? cache.get(token, Date.now(), false) : undefined;
+    if (cached === undefined) return undefined;
+    return isRevoked ? revocation(cached) : cached;
+  };
+
   return {
     check,
+    checkCached,
     async verify(token: string): Promise<VerifiedToken> {
       return check(token);
     },

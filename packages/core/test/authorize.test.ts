@@ -86,6 +86,10 @@ test.each([
   ['Bearer a b', InvalidRequestError],
   ['Bearer a"b', InvalidRequestError],
   ['Basic dXNlcjpwYXNz, Bearer abc', InvalidRequestError],
+  ['Bearer\tabc.def.ghi', InvalidRequestError],
+  ['Bearer\u00a0abc.def.ghi', InvalidRequestError],
+  ['Bearér abc.def.ghi', InvalidRequestError],
+  ['Bearer abc.def.ghi\u00a0', InvalidRequestError],
 ])('malformed Authorization %j → 400 invalid_request', (header, cls) => {
   expect(() => bearerToken(header, 'api')).toThrow(cls);
   try {
@@ -95,11 +99,15 @@ test.each([
   }
 });
 
-test.each([
+test.each<[string, string | null]>([
   ['Basic dXNlcjpwYXNz', null],
   ['DPoP abc.def.ghi', null],
   ['BEARER abc.def-_~+/=', 'abc.def-_~+/='],
   ['Bearer   t0k3n', 't0k3n'],
+  ['bEaReR abc.def.ghi', 'abc.def.ghi'],
+  // Other schemes, one letter off in each place (and one short, and unseparated): no bearer token.
+  ...['Xearer', 'Bxarer', 'Bexrer', 'Beaxer', 'Bearxr', 'Bearex', 'Beare', 'Bearerx'].map((scheme): [string, null] => [`${scheme} abc.def.ghi`, null]),
+  ['Bearerabc.def.ghi', null],
 ])('Authorization %j → %j', (header, token) => {
   expect(bearerToken(header)).toBe(token);
 });
