@@ -127,6 +127,8 @@ export interface RouteTable {
 }
 
 const MAX_PRIO = Number.MAX_SAFE_INTEGER;
+/** Param offsets preallocated per lookup (two per param segment); more grow the arrays. */
+const SPAN_SLOTS = 64;
 /** Methods whose ends are kept in an array (index = id); others use the Map. */
 const METHOD_ID = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 /** Up to this many static children are compared in place; more go through the Map. */
@@ -508,7 +510,7 @@ class CompiledTable implements RouteTable {
     const s = this.#s;
     s.path = path;
     s.method = upperMethod(method);
-    s.methodId = METHOD_ID.indexOf(s.method);
+    s.methodId = methodId(s.method);
     s.bestPrio = MAX_PRIO;
     s.best = null;
     s.bestExec = null;
@@ -544,6 +546,28 @@ function upperMethod(method: string): string {
   }
 }
 
+/** Index in METHOD_ID, without a scan: the hot path does this on every lookup. */
+function methodId(method: string): number {
+  switch (method) {
+    case 'GET':
+      return 0;
+    case 'HEAD':
+      return 1;
+    case 'POST':
+      return 2;
+    case 'PUT':
+      return 3;
+    case 'PATCH':
+      return 4;
+    case 'DELETE':
+      return 5;
+    case 'OPTIONS':
+      return 6;
+    default:
+      return -1;
+  }
+}
+
 /**
  * State of one lookup. Param segment offsets live in one flat array: [start0, end0, start1, …];
  * `bestSpans` keeps those of the best candidate so far.
@@ -557,8 +581,9 @@ class Search {
   best: TrieEnd | null = null;
   bestExec: RegExpExecArray | null = null;
   bestDepth = 0;
-  spans: number[] = [];
-  bestSpans: number[] = [];
+  // Filled up front: stores into a growing array deoptimize the walk the first time they grow.
+  spans: number[] = new Array<number>(SPAN_SLOTS).fill(0);
+  bestSpans: number[] = new Array<number>(SPAN_SLOTS).fill(0);
   constructor(
     readonly fold: boolean,
     readonly trailing: boolean,
@@ -612,7 +637,8 @@ function walk(node: TrieNode, pos: number, depth: number, s: Search): void {
     const byLength = node.byLength;
     if (byLength !== null) {
       // Up to SMALL_FANOUT children: compare in place with the keys of the segment's length only.
-      const candidates = byLength[next - pos - 1];
+      // Bounds checked here: a read past the end would deoptimize the walk.
+      const candidates = next - pos - 1 < byLength.length ? byLength[next - pos - 1] : undefined;
       if (candidates !== undefined) {
         for (let j = 0; j < candidates.length; j++) {
           const i = candidates[j]!;
