@@ -1,7 +1,9 @@
 'use strict';
 /**
- * `npm run bench [-- --quick] [-- --only=lookup,verify,http]`: every figure next to its peers as a
- * ratio measured in this run; the table printed, and bench/results/latest.json written.
+ * `npm run bench [-- --quick] [-- --only=lookup,verify,http] [-- --http=noop,scopegate] [-- --rounds=N]`:
+ * every figure next to its peers as a ratio measured in this run; the table printed, and
+ * bench/results/latest.json written. `--http` picks HTTP modes (to rerun one pair), `--rounds`
+ * sets the HTTP rounds (default 7, 1 with --quick).
  */
 const fs = require('node:fs');
 const os = require('node:os');
@@ -11,6 +13,10 @@ const { formatNs } = require('./lib/measure');
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const only = (args.find((a) => a.startsWith('--only=')) ?? '--only=lookup,verify,http').slice(7).split(',');
+const httpModes = args.find((a) => a.startsWith('--http='))?.slice(7).split(',');
+const roundsArg = args.find((a) => a.startsWith('--rounds='));
+const rounds = roundsArg ? Number(roundsArg.slice(9)) : undefined;
+if (rounds !== undefined && !(Number.isInteger(rounds) && rounds > 0 && rounds <= 100)) throw new Error('--rounds must be an integer from 1 to 100');
 
 const rows = [];
 const row = (caseName, value, peer, ratio, goal) => {
@@ -49,16 +55,28 @@ async function main() {
   }
 
   if (only.includes('http')) {
-    const h = await require('./cases/http').run({ quick });
+    const h = await require('./cases/http').run({ quick, modes: httpModes, rounds });
     out.http = h;
+    const m = h.modes;
     const fmt = (x) => `${Math.round(x.rps)} req/s p50 ${x.p50} ms p99 ${x.p99} ms`;
-    row('http express bare', fmt(h.bare), '', null, null);
-    row('http scopeGate vs no-op middleware', fmt(h.scopegate), `no-op ${fmt(h.noop)}`, h.scopegate.rps / h.noop.rps, { op: '>=', x: 0.97 });
-    row('http scopeGate vs express-oauth2-jwt-bearer', fmt(h.scopegate), `auth0 ${fmt(h.auth0)}`, h.scopegate.rps / h.auth0.rps, { op: '>=', x: 2 });
-    row('http gateway vs upstream direct', fmt(h.gateway), `direct ${fmt(h['upstream direct'])}`, h.gateway.rps / h['upstream direct'].rps, { op: '>=', x: 0.8 });
-    row('http proxy alone vs upstream direct (ceiling)', fmt(h.proxy), `direct ${fmt(h['upstream direct'])}`, h.proxy.rps / h['upstream direct'].rps, null);
-    row('http gateway vs proxy alone', fmt(h.gateway), `proxy ${fmt(h.proxy)}`, h.gateway.rps / h.proxy.rps, null);
-    const bad = Object.entries(h).filter(([, x]) => x.non2xx || x.errors);
+    const cpu = (x) => `${x.cpuUs.toFixed(1)} µs CPU/req`;
+    const ratio = (a, b) => h.ratios.find((r) => r.case === a && r.peer === b);
+    const spread = (r) => ` (rounds ${r.min.toFixed(2)}–${r.max.toFixed(2)})`;
+    const pair = (name, a, b, goal) => {
+      const r = ratio(a, b);
+      if (!r) return; // a mode left out with --http=
+      row(name, fmt(m[a]), `${b} ${fmt(m[b])}${h.rounds > 1 ? spread(r) : ''}`, r.ratio, goal);
+      const cpuSpread = h.rounds > 1 ? ` (rounds ${r.cpuMin.toFixed(2)}–${r.cpuMax.toFixed(2)})` : '';
+      row(`  same, by server CPU per request`, cpu(m[a]), `${b} ${cpu(m[b])}${cpuSpread}`, r.cpuRatio, null);
+    };
+    if (m.bare) row('http express bare', fmt(m.bare), '', null, null);
+    pair('http scopeGate vs no-op middleware', 'scopegate', 'noop', { op: '>=', x: 0.97 });
+    pair('http scopeGate vs express-oauth2-jwt-bearer', 'scopegate', 'auth0', { op: '>=', x: 2 });
+    pair('http gateway vs upstream direct', 'gateway', 'upstream direct', { op: '>=', x: 0.8 });
+    pair('http Express proxy alone vs upstream direct', 'proxy', 'upstream direct', null);
+    pair('http node:http proxy vs upstream direct', 'node-proxy', 'upstream direct', null);
+    pair('http gateway vs Express proxy alone', 'gateway', 'proxy', null);
+    const bad = Object.entries(m).filter(([, x]) => x.non2xx || x.errors);
     if (bad.length) throw new Error(`HTTP cases answered errors: ${JSON.stringify(bad)}`);
   }
 

@@ -16,7 +16,12 @@ function startServer(mode, env) {
       const m = /READY (\d+)/.exec(String(d));
       if (m) {
         clearTimeout(timer);
-        resolve({ port: Number(m[1]), stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }) });
+        resolve({
+          port: Number(m[1]),
+          stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }),
+          /** CPU µs the server process has used so far. */
+          cpu: () => new Promise((r) => { child.once('message', (msg) => r(msg.cpu)); child.send('cpu'); }),
+        });
       }
     });
     child.once('exit', (code) => reject(new Error(`${mode} exited with ${code}`)));
@@ -41,46 +46,98 @@ async function jwksServer(jose) {
   return { url: `http://127.0.0.1:${server.address().port}/jwks.json`, issuer, audience, token, close: () => new Promise((r) => server.close(r)) };
 }
 
-async function load(port, token, duration) {
+/** One bounded load; also the server's CPU time per request (its own process only). */
+async function load(server, token, duration) {
+  const cpuBefore = await server.cpu();
   const result = await autocannon({
-    url: `http://127.0.0.1:${port}/environments/env-1/users`,
+    url: `http://127.0.0.1:${server.port}/environments/env-1/users`,
     connections: 20,
     duration,
     headers: { authorization: `Bearer ${token}` },
   });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, requests: result.requests.total };
+  const cpuUs = ((await server.cpu()) - cpuBefore) / Math.max(1, result.requests.total);
+  return { rps: result.requests.average, cpuUs, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, requests: result.requests.total };
 }
 
-async function run({ quick }) {
+/** The comparisons reported: [case, peer]. Each is a ratio of two loads run next to each other. */
+const PAIRS = [
+  ['scopegate', 'noop'],
+  ['scopegate', 'auth0'],
+  ['gateway', 'upstream direct'],
+  ['proxy', 'upstream direct'],
+  ['node-proxy', 'upstream direct'],
+  ['gateway', 'proxy'],
+];
+/** Visiting order within a round: each pair's members adjacent, so drift hits both alike. */
+const ORDER = ['noop', 'scopegate', 'auth0', 'bare', 'upstream direct', 'gateway', 'proxy', 'node-proxy'];
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** `modes`: a subset of ORDER (e.g. to rerun one pair); default all. */
+async function run({ quick, modes = ORDER, rounds: roundsOption }) {
+  const order = ORDER.filter((m) => modes.includes(m));
+  const unknown = modes.filter((m) => !ORDER.includes(m));
+  if (unknown.length) throw new Error(`unknown HTTP modes ${unknown.join(', ')} (known: ${ORDER.join(', ')})`);
   const jose = require('jose');
   const keys = await jwksServer(jose);
   const env = { BENCH_JWKS_URL: keys.url, BENCH_ISSUER: keys.issuer, BENCH_AUDIENCE: keys.audience };
-  const duration = quick ? 2 : 5;
-  const rounds = quick ? 1 : 2;
+  // Many short rounds rather than a few long ones: each round gives one ratio per pair, and the
+  // median of those ratios shrugs off the seconds when a neighbour on this shared machine is busy.
+  const duration = quick ? 1 : 3;
+  const rounds = roundsOption ?? (quick ? 1 : 7);
   const upstream = await startServer('upstream', env);
-  const modes = ['bare', 'noop', 'scopegate', 'auth0', 'proxy', 'gateway'];
-  const servers = {};
-  for (const mode of modes) servers[mode] = await startServer(mode, { ...env, BENCH_UPSTREAM: `http://127.0.0.1:${upstream.port}` });
-  servers['upstream direct'] = upstream;
-  const runs = Object.fromEntries(Object.keys(servers).map((m) => [m, []]));
+  const servers = { 'upstream direct': upstream };
+  for (const mode of order) {
+    if (mode !== 'upstream direct') servers[mode] = await startServer(mode, { ...env, BENCH_UPSTREAM: `http://127.0.0.1:${upstream.port}` });
+  }
+  const runs = Object.fromEntries(order.map((m) => [m, []]));
   try {
-    for (const mode of Object.keys(servers)) await load(servers[mode].port, keys.token, 1); // warm-up: JIT, key fetch, caches
+    for (const mode of order) await load(servers[mode], keys.token, 1); // warm-up: JIT, key fetch, caches
     for (let r = 0; r < rounds; r++) {
-      // Alternate the order each round so drift does not favour one case.
-      const order = r % 2 === 0 ? Object.keys(servers) : Object.keys(servers).reverse();
-      for (const mode of order) runs[mode].push(await load(servers[mode].port, keys.token, duration));
+      // Forward, then backward: what runs first in one round runs last in the next.
+      const visit = r % 2 === 0 ? order : [...order].reverse();
+      for (const mode of visit) runs[mode].push(await load(servers[mode], keys.token, duration));
     }
   } finally {
     for (const s of Object.values(servers)) await s.stop();
     await keys.close();
   }
-  const mean = (xs, k) => xs.reduce((a, x) => a + x[k], 0) / xs.length;
-  return Object.fromEntries(
+  const summary = Object.fromEntries(
     Object.entries(runs).map(([mode, xs]) => [
       mode,
-      { rps: mean(xs, 'rps'), p50: mean(xs, 'p50'), p99: mean(xs, 'p99'), non2xx: xs.reduce((a, x) => a + x.non2xx, 0), errors: xs.reduce((a, x) => a + x.errors, 0), requests: xs.reduce((a, x) => a + x.requests, 0) },
+      {
+        rps: median(xs.map((x) => x.rps)),
+        cpuUs: median(xs.map((x) => x.cpuUs)),
+        p50: median(xs.map((x) => x.p50)),
+        p99: median(xs.map((x) => x.p99)),
+        non2xx: xs.reduce((a, x) => a + x.non2xx, 0),
+        errors: xs.reduce((a, x) => a + x.errors, 0),
+        requests: xs.reduce((a, x) => a + x.requests, 0),
+        rounds: xs.map((x) => Math.round(x.rps)),
+      },
     ]),
   );
+  const ratios = PAIRS.filter(([a, b]) => runs[a] && runs[b]).map(([a, b]) => {
+    const perRound = runs[a].map((x, i) => x.rps / runs[b][i].rps);
+    // CPU per request of the peer over the case's: the throughput ratio a CPU-bound server would
+    // reach. Far steadier than requests/s on a shared machine, since stolen time is not counted.
+    const cpuPerRound = runs[a].map((x, i) => runs[b][i].cpuUs / x.cpuUs);
+    return {
+      case: a,
+      peer: b,
+      ratio: median(perRound),
+      min: Math.min(...perRound),
+      max: Math.max(...perRound),
+      perRound,
+      cpuRatio: median(cpuPerRound),
+      cpuMin: Math.min(...cpuPerRound),
+      cpuMax: Math.max(...cpuPerRound),
+    };
+  });
+  return { modes: summary, ratios, rounds, duration };
 }
 
 module.exports = { run };

@@ -32,6 +32,21 @@ async function app() {
     // The same proxy the gateway uses, alone: the ceiling of any proxying gateway here.
     const { createProxyMiddleware } = require('http-proxy-middleware');
     a.use(createProxyMiddleware({ target: upstream, changeOrigin: true, agent: new http.Agent({ keepAlive: true, maxSockets: 256 }) }));
+  } else if (mode === 'node-proxy') {
+    // No framework at all: node:http in, node:http out over a keep-alive agent. A reference for
+    // what the proxy hop itself costs here, below any Express-based proxy.
+    const target = new URL(upstream);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+    return (req, res) => {
+      const headers = { ...req.headers, host: target.host };
+      delete headers.connection;
+      const out = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers, agent }, (answer) => {
+        res.writeHead(answer.statusCode, answer.headers);
+        answer.pipe(res);
+      });
+      out.on('error', () => (res.headersSent ? res.destroy() : res.writeHead(502).end()));
+      req.pipe(out);
+    };
   } else if (mode === 'gateway') {
     const pino = require('pino');
     const { createVerifier } = require('@scopegate/core');
@@ -54,4 +69,11 @@ app().then((a) => {
   server.keepAliveTimeout = 60_000;
   server.listen(0, '127.0.0.1', () => console.log(`READY ${server.address().port}`));
   process.on('SIGTERM', () => server.close(() => process.exit(0)));
+  // CPU time used so far (µs, user + system), for the benchmark's CPU-per-request figures.
+  process.on('message', (m) => {
+    if (m === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      process.send({ cpu: user + system });
+    }
+  });
 });

@@ -38,6 +38,13 @@ interface Tracked {
   forwardedAt?: bigint;
 }
 
+/**
+ * A request's gateway state lives in `res.locals`: Express makes it per request, as a
+ * dictionary, so adding keys there is cheap. Why not properties on `req`: Express re-prototypes
+ * every request object, and V8 then pays microseconds for each property added to it.
+ */
+const tracked = (req: Request): Tracked => req.res!.locals as Tracked;
+
 /** The path part of a target, for logs: a query may carry secrets, so it is never logged. */
 const pathOf = (url: string): string => url.split('?')[0]!;
 
@@ -51,12 +58,12 @@ export function createGatewayApp(options: GatewayOptions): express.Express {
   app.use((req, res, next) => {
     const incoming = req.get('x-request-id');
     const id = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    (req as Request & Tracked).requestId = id;
+    tracked(req).requestId = id;
     req.headers['x-request-id'] = id;
     res.set('X-Request-Id', id);
     const started = process.hrtime.bigint();
     res.on('finish', () => {
-      const d = (req as Request & Tracked).decision;
+      const d = tracked(req).decision;
       logger.info(
         {
           reqId: id,
@@ -74,7 +81,7 @@ export function createGatewayApp(options: GatewayOptions): express.Express {
 
   app.use(
     canonicalPathFirewall({
-      onRefuse: (rule, req) => logger.warn({ reqId: (req as Request & Tracked).requestId, rule: rule.id, method: req.method }, 'firewall refused'),
+      onRefuse: (rule, req) => logger.warn({ reqId: tracked(req).requestId, rule: rule.id, method: req.method }, 'firewall refused'),
     }),
   );
 
@@ -92,9 +99,9 @@ export function createGatewayApp(options: GatewayOptions): express.Express {
       verifier,
       mode: options.mode ?? 'enforce',
       onDecision: (event, req) => {
-        (req as Request & Tracked).decision = event;
+        tracked(req).decision = event;
         metrics?.decision(event);
-        logger[event.allowed ? 'debug' : 'info']({ reqId: (req as Request & Tracked).requestId, ...event }, 'decision');
+        logger[event.allowed ? 'debug' : 'info']({ reqId: tracked(req).requestId, ...event }, 'decision');
       },
     }),
   );
@@ -111,14 +118,14 @@ export function createGatewayApp(options: GatewayOptions): express.Express {
       timeout: options.proxyTimeout ?? 30_000,
       on: {
         proxyReq: (_proxyReq, req) => {
-          (req as Request & Tracked).forwardedAt = process.hrtime.bigint();
+          tracked(req).forwardedAt = process.hrtime.bigint();
         },
         proxyRes: (proxyRes, req) => {
-          const at = (req as Request & Tracked).forwardedAt;
+          const at = tracked(req).forwardedAt;
           if (metrics && at !== undefined) metrics.upstream(Number(process.hrtime.bigint() - at) / 1e9, proxyRes.statusCode ?? 0);
         },
         error: (err, req, res) => {
-          logger.error({ reqId: (req as Request & Tracked).requestId, err: (err as Error).message }, 'upstream error');
+          logger.error({ reqId: tracked(req).requestId, err: (err as Error).message }, 'upstream error');
           if (res instanceof http.ServerResponse && !res.headersSent) {
             res.writeHead(502, { 'content-type': 'application/json' }).end('{"error":"Bad Gateway"}');
           } else {
