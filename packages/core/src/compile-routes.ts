@@ -81,8 +81,12 @@ export interface TrieNode {
   byLength: (number[] | undefined)[] | null;
   /** The text of each of staticKeys as the rule wrote it: compared first, natively. */
   staticTexts: string[] | null;
-  /** For more, also: indexes into staticKeys by `segmentHash` of the folded key (no string is made). */
-  byHash: Map<number, number[]> | null;
+  /**
+   * For more, instead: an open-addressed index over staticKeys by `segmentHash` (slot = index + 1,
+   * 0 = empty, linear probing, at most half full), and each key's hash. No string is made.
+   */
+  slots: Int32Array | null;
+  staticHashes: Int32Array | null;
   param: TrieNode | null;
   tails: TrieTail[];
   /** Best end per method (lowest priority): the one lookups return. */
@@ -131,7 +135,7 @@ const MAX_PRIO = Number.MAX_SAFE_INTEGER;
 const SPAN_SLOTS = 64;
 /** Methods whose ends are kept in an array (index = id); others use the Map. */
 const METHOD_ID = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
-/** Up to this many static children are compared in place; more go through the Map. */
+/** Up to this many static children are compared in place; more go through the hash index (`slots`). */
 const SMALL_FANOUT = 32;
 /** …as long as at most this many of them have the same length. */
 const MAX_SAME_LENGTH = 3;
@@ -389,7 +393,7 @@ function flattenPattern(rule: CompiledRule, emit: (tokens: FlatToken[], altIndex
 }
 
 function newNode(type: TrieNode['type'], label: string): TrieNode {
-  return { type, label, statics: null, staticKeys: null, staticNodes: null, byLength: null, staticTexts: null, byHash: null, param: null, tails: [], ends: new Map(), endsById: [], allEnds: [], minPrio: MAX_PRIO };
+  return { type, label, statics: null, staticKeys: null, staticNodes: null, byLength: null, staticTexts: null, slots: null, staticHashes: null, param: null, tails: [], ends: new Map(), endsById: [], allEnds: [], minPrio: MAX_PRIO };
 }
 
 function insert(root: TrieNode, alt: Alternative, opts: ResolvedCompileOptions): void {
@@ -458,10 +462,15 @@ function finishNode(node: TrieNode): void {
     const lengths = new Map<number, number>();
     for (const key of keys) lengths.set(key.length, (lengths.get(key.length) ?? 0) + 1);
     if (keys.length > SMALL_FANOUT || [...lengths.values()].some((n) => n > MAX_SAME_LENGTH)) {
-      const byHash = (node.byHash = new Map<number, number[]>());
+      const hashes = (node.staticHashes = new Int32Array(keys.length));
+      let size = 4;
+      while (size < 2 * keys.length) size *= 2;
+      const slots = (node.slots = new Int32Array(size));
       keys.forEach((key, i) => {
-        const h = segmentHash(key, 0, key.length, false);
-        (byHash.get(h) ?? byHash.set(h, []).get(h)!).push(i);
+        const h = (hashes[i] = segmentHash(key, 0, key.length, false));
+        let k = h & (size - 1);
+        while (slots[k] !== 0) k = (k + 1) & (size - 1);
+        slots[k] = i + 1;
       });
     } else {
       const byLength: (number[] | undefined)[] = (node.byLength = []);
@@ -590,28 +599,31 @@ class Search {
   ) {}
 }
 
-/** A hash of `text[from, to)`, folded as foldCase would when `fold`; equal for equal folded text. */
+/**
+ * A hash of `text[from, to)` from its length and three code units (first, middle, last), folded as
+ * foldCase would when `fold`: equal for equal folded text, and the same cost for any length.
+ * Keys sharing a hash are told apart by the full compare.
+ */
 function segmentHash(text: string, from: number, to: number, fold: boolean): number {
-  let h = to - from;
-  for (let i = from; i < to; i++) {
-    let c = text.charCodeAt(i);
-    if (fold) {
-      if (c >= 0x61 && c <= 0x7a) c -= 0x20;
-      else if (c > 0x7f) c = foldChar(text[i]!).charCodeAt(0);
-    }
-    h = (Math.imul(h, 31) + c) | 0;
-  }
-  return h;
+  const n = to - from;
+  if (n === 0) return 0;
+  const a = fold ? foldedCode(text, from) : text.charCodeAt(from);
+  const b = fold ? foldedCode(text, from + (n >> 1)) : text.charCodeAt(from + (n >> 1));
+  const c = fold ? foldedCode(text, to - 1) : text.charCodeAt(to - 1);
+  const h = Math.imul(n, 0x9e3779b1) ^ Math.imul(a, 0x85ebca6b) ^ Math.imul(b, 0xc2b2ae35) ^ Math.imul(c, 0x27d4eb2f);
+  return (h ^ (h >>> 15)) | 0;
+}
+
+/** The code unit at `i`, folded as the RegExp `i` flag would. */
+function foldedCode(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  if (c >= 0x61 && c <= 0x7a) return c - 0x20; // a-z: the common case, no call
+  return c > 0x7f ? foldChar(text[i]!).charCodeAt(0) : c;
 }
 
 /** Does `path` hold `key` (stored folded) at `at`, comparing as the RegExp `i` flag would? */
 function foldedAt(path: string, at: number, key: string): boolean {
-  for (let i = 0; i < key.length; i++) {
-    let c = path.charCodeAt(at + i);
-    if (c >= 0x61 && c <= 0x7a) c -= 0x20; // a-z: the common case, no call
-    else if (c > 0x7f) c = foldChar(path[at + i]!).charCodeAt(0);
-    if (c !== key.charCodeAt(i)) return false;
-  }
+  for (let i = 0; i < key.length; i++) if (foldedCode(path, at + i) !== key.charCodeAt(i)) return false;
   return true;
 }
 
@@ -640,26 +652,36 @@ function walk(node: TrieNode, pos: number, depth: number, s: Search): void {
       // Bounds checked here: a read past the end would deoptimize the walk.
       const candidates = next - pos - 1 < byLength.length ? byLength[next - pos - 1] : undefined;
       if (candidates !== undefined) {
+        // The spelling of the rule (a native compare) first; case variants only when that fails
+        // for every candidate (keys are distinct when folded, so at most one can match).
         for (let j = 0; j < candidates.length; j++) {
           const i = candidates[j]!;
-          // The spelling of the rule (a native compare) first; case variants only when folding.
-          if (p.startsWith(node.staticTexts![i]!, pos + 1) || (s.fold && foldedAt(p, pos + 1, node.staticKeys![i]!))) {
+          if (p.startsWith(node.staticTexts![i]!, pos + 1)) {
             child = node.staticNodes![i]!;
             break;
           }
         }
-      }
-    } else if (node.byHash !== null) {
-      // Many children: hash the segment in place, then compare the (usually one) candidate.
-      const candidates = node.byHash.get(segmentHash(p, pos + 1, next, s.fold));
-      if (candidates !== undefined) {
-        for (let j = 0; j < candidates.length; j++) {
-          const i = candidates[j]!;
-          const key = node.staticKeys![i]!;
-          if (key.length === next - pos - 1 && (p.startsWith(node.staticTexts![i]!, pos + 1) || (s.fold && foldedAt(p, pos + 1, key)))) {
-            child = node.staticNodes![i]!;
-            break;
+        if (child === undefined && s.fold) {
+          for (let j = 0; j < candidates.length; j++) {
+            const i = candidates[j]!;
+            if (foldedAt(p, pos + 1, node.staticKeys![i]!)) {
+              child = node.staticNodes![i]!;
+              break;
+            }
           }
+        }
+      }
+    } else if (node.slots !== null) {
+      // Many children: hash the segment in O(1), probe, and compare the (usually one) candidate.
+      const slots = node.slots;
+      const mask = slots.length - 1;
+      const h = segmentHash(p, pos + 1, next, s.fold);
+      for (let k = h & mask, e = slots[k]!; e !== 0; k = (k + 1) & mask, e = slots[k]!) {
+        const i = e - 1;
+        const key = node.staticKeys![i]!;
+        if (node.staticHashes![i] === h && key.length === next - pos - 1 && (p.startsWith(node.staticTexts![i]!, pos + 1) || (s.fold && foldedAt(p, pos + 1, key)))) {
+          child = node.staticNodes![i]!;
+          break;
         }
       }
     }
@@ -707,9 +729,15 @@ function finish(path: string, end: TrieEnd, s: Search): LookupResult {
   const params = new ParamsCtor() as Record<string, string | string[]>;
   try {
     const names = end.paramNames;
-    const spans = s.bestSpans;
-    for (let i = 0; i < names.length && i < s.bestDepth; i++) {
-      params[names[i]!] = decode(path.slice(spans[2 * i], spans[2 * i + 1]));
+    const count = names.length < s.bestDepth ? names.length : s.bestDepth;
+    if (count !== 0) {
+      const spans = s.bestSpans;
+      // One scan for `%` from the first param on, not one per param: usually there is none.
+      const plain = path.indexOf('%', spans[0]) === -1;
+      for (let i = 0; i < count; i++) {
+        const value = path.slice(spans[2 * i], spans[2 * i + 1]);
+        params[names[i]!] = plain ? value : decode(value);
+      }
     }
     const exec = s.bestExec;
     if (exec !== null) {
