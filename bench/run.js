@@ -3,7 +3,8 @@
  * `npm run bench [-- --quick] [-- --only=lookup,verify,http] [-- --http=noop,scopegate] [-- --rounds=N]`:
  * every figure next to its peers as a ratio measured in this run; the table printed, and
  * bench/results/latest.json written. `--http` picks HTTP modes (to rerun one pair), `--rounds`
- * sets the HTTP rounds (default 7, 1 with --quick).
+ * sets the HTTP rounds (default 7, 1 with --quick). HTTP servers run on CPUs 1…N and the load
+ * generator on CPU 0 (taskset, where there is more than one CPU; BENCH_NO_PIN=1 turns it off).
  */
 const fs = require('node:fs');
 const os = require('node:os');
@@ -89,6 +90,7 @@ async function main() {
   const w = [44, 36, 52, 9, 8];
   const line = (cells) => cells.map((c, i) => String(c).padEnd(w[i])).join(' ');
   console.log(`machine: ${out.machine.cpus} × ${out.machine.model}, ${out.machine.memoryGB} GB, node ${out.machine.node}${quick ? ' (quick)' : ''}`);
+  if (out.http) console.log(out.http.pinned ? `http: load generator pinned to CPU 0, servers to CPUs 1–${out.machine.cpus - 1}` : 'http: processes not pinned (one CPU, no taskset, or BENCH_NO_PIN set)');
   console.log(line(['case', 'scopegate', 'peer', 'ratio', 'goal']));
   for (const r of rows) console.log(line([r.case, r.value, r.peer, r.ratio === null ? '' : `${r.ratio.toFixed(3)}×`, r.goal + (r.ok === null ? '' : r.ok ? ' ✓' : ' ✗')]));
   console.log(`${rows.filter((r) => r.ok === false).length} goal(s) missed; ${out.seconds.toFixed(0)} s; results in bench/results/latest.json`);

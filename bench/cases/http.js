@@ -4,9 +4,26 @@
  * generator in this one, bounded duration. Same route, same ES256 token (verifiers cache it).
  */
 const http = require('node:http');
-const { fork } = require('node:child_process');
+const { execFileSync, fork } = require('node:child_process');
+const os = require('node:os');
 const path = require('node:path');
 const autocannon = require('autocannon');
+
+/**
+ * Pin a process (all its threads) to CPUs with taskset, when there is more than one CPU and
+ * taskset exists; returns whether it did. The load generator gets CPU 0, the servers the rest,
+ * so the generator never takes CPU time from the server it measures.
+ */
+function pin(pid, cpus) {
+  if (process.env.BENCH_NO_PIN || os.cpus().length < 2) return false;
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const SERVER_CPUS = () => `1-${os.cpus().length - 1}`;
 
 function startServer(mode, env) {
   return new Promise((resolve, reject) => {
@@ -16,6 +33,7 @@ function startServer(mode, env) {
       const m = /READY (\d+)/.exec(String(d));
       if (m) {
         clearTimeout(timer);
+        pin(child.pid, SERVER_CPUS());
         resolve({
           port: Number(m[1]),
           stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }),
@@ -81,6 +99,7 @@ async function run({ quick, modes = ORDER, rounds: roundsOption }) {
   const order = ORDER.filter((m) => modes.includes(m));
   const unknown = modes.filter((m) => !ORDER.includes(m));
   if (unknown.length) throw new Error(`unknown HTTP modes ${unknown.join(', ')} (known: ${ORDER.join(', ')})`);
+  const pinned = pin(process.pid, '0');
   const jose = require('jose');
   const keys = await jwksServer(jose);
   const env = { BENCH_JWKS_URL: keys.url, BENCH_ISSUER: keys.issuer, BENCH_AUDIENCE: keys.audience };
@@ -137,7 +156,7 @@ async function run({ quick, modes = ORDER, rounds: roundsOption }) {
       cpuMax: Math.max(...cpuPerRound),
     };
   });
-  return { modes: summary, ratios, rounds, duration };
+  return { modes: summary, ratios, rounds, duration, pinned };
 }
 
 module.exports = { run };
