@@ -117,7 +117,7 @@ export function scopeGate(options: ScopeGateOptions): RequestHandler {
   const authorizeOptions = { realm, unmatched: unmatched === 'next' ? ('allow' as const) : ('deny' as const) };
 
   /** The request passed: set req.auth and report. Throws if onDecision does. */
-  function allow(req: Request, res: Response, path: string, auth: Authorization): void {
+  function allow(req: Request, slot: AuthSlot | null, path: string, auth: Authorization): void {
     const claims = auth.token?.claims ?? null;
     const value: ScopeGateAuth = {
       token: auth.rawToken,
@@ -128,7 +128,7 @@ export function scopeGate(options: ScopeGateOptions): RequestHandler {
       verified: auth.token,
     };
     if (onDecision) onDecision(event(req, path, auth.rule?.path ?? null, true, auth.decision?.reason ?? 'unmatched-passed', null, null, claims, mode), req);
-    setAuth(req, res, value);
+    setAuth(req, slot, value);
   }
 
   /** The request was refused (or failed): report, then answer or hand the error on. */
@@ -150,7 +150,11 @@ export function scopeGate(options: ScopeGateOptions): RequestHandler {
   }
 
   return function scopeGateMiddleware(req: Request, res: Response, next: NextFunction): void {
-    setAuth(req, res, undefined);
+    // Where req.auth lives for this request, found once; cleared, so a refused request (report
+    // mode) goes on without one, whatever an earlier middleware set.
+    const slot = authSlot(req, res);
+    if (slot === null) req.auth = undefined;
+    else if (slot[AUTH] !== undefined) slot[AUTH] = undefined;
     const path = pathOf(req);
     let result: Authorization | Promise<Authorization>;
     try {
@@ -161,7 +165,7 @@ export function scopeGate(options: ScopeGateOptions): RequestHandler {
     if (!(result instanceof Promise)) {
       // Decided synchronously (the hot path: a cached token): no promise, no extra tick.
       try {
-        allow(req, res, path, result);
+        allow(req, slot, path, result);
       } catch (err) {
         return refuse(req, res, next, path, err);
       }
@@ -170,7 +174,7 @@ export function scopeGate(options: ScopeGateOptions): RequestHandler {
     result.then(
       (auth) => {
         try {
-          allow(req, res, path, auth);
+          allow(req, slot, path, auth);
         } catch (err) {
           return refuse(req, res, next, path, err);
         }
@@ -203,32 +207,34 @@ function resolveVerifier(verifier: Verifier | VerifierOptions): Verifier {
   throw new ConfigError('verifier must be a Verifier or verifier options');
 }
 
-/** Where `req.auth` is kept: `res.locals[AUTH]` (see setAuth). */
+/** Where `req.auth` is kept: `res.locals[AUTH]` (see authSlot). */
 const AUTH = Symbol('scopegate.auth');
 /** Request prototypes seen, and whether `auth` on them is our accessor. */
 const prototypes = new WeakMap<object, boolean>();
+type AuthSlot = Record<PropertyKey, unknown>;
 
 /**
- * `req.auth = value`, cheaply. Express re-prototypes every request object (to `app.request`), and
- * V8 then spends microseconds on each property added to it: that add was half the gate's cost.
- * So `auth` is an accessor on the app's request prototype (Express's extension point), keeping
- * the value in this request's `res.locals`, a per-request dictionary where adding a key is cheap.
- * Reading and assigning `req.auth` work as before; `delete req.auth` does not clear it. A request
- * that did not come through an Express app, a prototype whose `auth` is someone else's, or a
- * request that already has its own `auth` get a plain property.
+ * Where this request's `req.auth` is kept: its `res.locals` (returned), or a plain property
+ * (null). Express re-prototypes every request object (to `app.request`), and V8 then spends
+ * microseconds on each property added to it: that add was half the gate's cost. So `auth` is an
+ * accessor on the app's request prototype (Express's extension point), keeping the value in this
+ * request's `res.locals`, a per-request dictionary where adding a key is cheap. Reading and
+ * assigning `req.auth` work as before; `delete req.auth` does not clear it. A request that did
+ * not come through an Express app, a prototype whose `auth` is someone else's, or a request that
+ * already has its own `auth` get a plain property.
  */
-function setAuth(req: Request, res: Response, value: ScopeGateAuth | undefined): void {
-  const locals = res.locals as Record<PropertyKey, unknown> | undefined;
+function authSlot(req: Request, res: Response): AuthSlot | null {
+  const locals = res.locals as AuthSlot | undefined;
   const proto = Object.getPrototypeOf(req) as object | null;
-  if (locals !== undefined && locals !== null && proto !== null && proto !== IncomingMessage.prototype && proto !== Object.prototype) {
-    let ours = prototypes.get(proto);
-    if (ours === undefined) prototypes.set(proto, (ours = exposeAuth(proto)));
-    if (ours && !Object.prototype.hasOwnProperty.call(req, 'auth')) {
-      locals[AUTH] = value;
-      return;
-    }
-  }
-  req.auth = value;
+  if (locals === undefined || locals === null || proto === null || proto === IncomingMessage.prototype || proto === Object.prototype) return null;
+  let ours = prototypes.get(proto);
+  if (ours === undefined) prototypes.set(proto, (ours = exposeAuth(proto)));
+  return ours && !Object.prototype.hasOwnProperty.call(req, 'auth') ? locals : null;
+}
+
+function setAuth(req: Request, slot: AuthSlot | null, value: ScopeGateAuth): void {
+  if (slot === null) req.auth = value;
+  else slot[AUTH] = value;
 }
 
 /** Give a request prototype the `auth` accessor, unless it has an `auth` already. */
