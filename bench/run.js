@@ -71,7 +71,13 @@ async function main() {
       row(`  same, by server CPU per request`, cpu(m[a]), `${b} ${cpu(m[b])}${cpuSpread}`, r.cpuRatio, null);
     };
     if (m.bare) row('http express bare', fmt(m.bare), '', null, null);
+    // A/A: two identical no-op apps. How far from 1.000 this lands is the method's own spread.
+    pair('http A/A check: no-op app vs a second one', 'noop again', 'noop', null);
     pair('http scopeGate vs no-op middleware', 'scopegate', 'noop', { op: '>=', x: 0.97 });
+    if (h.gateProfile) {
+      const g = h.gateProfile;
+      row('  scopeGate’s own share of its server’s CPU', `${(g.share * 100).toFixed(1)}% (V8 profile, ${(g.busyMs / 1000).toFixed(1)} s busy)`, 'no-op: ≈ 0; bound = 1 − share', 1 - g.share, null);
+    }
     pair('http scopeGate vs express-oauth2-jwt-bearer', 'scopegate', 'auth0', { op: '>=', x: 2 });
     pair('http gateway vs upstream direct', 'gateway', 'upstream direct', { op: '>=', x: 0.8 });
     pair('http Express proxy alone vs upstream direct', 'proxy', 'upstream direct', null);

@@ -6,8 +6,10 @@
 const http = require('node:http');
 const { execFileSync, fork } = require('node:child_process');
 const os = require('node:os');
+const fs = require('node:fs');
 const path = require('node:path');
 const autocannon = require('autocannon');
+const { middlewareShare } = require('../lib/profile-share');
 
 /**
  * Pin a process (all its threads) to CPUs with taskset, when there is more than one CPU and
@@ -25,9 +27,10 @@ function pin(pid, cpus) {
 }
 const SERVER_CPUS = () => `1-${os.cpus().length - 1}`;
 
-function startServer(mode, env) {
+/** Start a server process (bench/servers/app.js), pinned to the server CPUs. */
+function startServer(mode, env, execArgv = []) {
   return new Promise((resolve, reject) => {
-    const child = fork(path.join(__dirname, '..', 'servers', 'app.js'), [mode], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+    const child = fork(path.join(__dirname, '..', 'servers', 'app.js'), [SERVER[mode] ?? mode], { env: { ...process.env, ...env }, execArgv, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
     const timer = setTimeout(() => reject(new Error(`${mode} did not start`)), 15_000);
     child.stdout.on('data', (d) => {
       const m = /READY (\d+)/.exec(String(d));
@@ -79,6 +82,7 @@ async function load(server, token, duration) {
 
 /** The comparisons reported: [case, peer]. Each is a ratio of two loads run next to each other. */
 const PAIRS = [
+  ['noop again', 'noop'],
   ['scopegate', 'noop'],
   ['scopegate', 'auth0'],
   ['gateway', 'upstream direct'],
@@ -87,12 +91,36 @@ const PAIRS = [
   ['gateway', 'proxy'],
 ];
 /** Visiting order within a round: each pair's members adjacent, so drift hits both alike. */
-const ORDER = ['noop', 'scopegate', 'auth0', 'bare', 'upstream direct', 'gateway', 'proxy', 'node-proxy'];
+const ORDER = ['noop again', 'noop', 'scopegate', 'auth0', 'bare', 'upstream direct', 'gateway', 'proxy', 'node-proxy'];
+/** The app (bench/servers/app.js mode) behind each name; `noop again` is a second no-op app, an A/A check. */
+const SERVER = { 'noop again': 'noop', 'upstream direct': 'upstream' };
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+
+/**
+ * The scopeGate app once more, under the V8 profiler: the gate's own share of the server's busy
+ * time under load. A no-op middleware costs next to nothing, so 1 − share bounds what the
+ * scopeGate app can reach against the no-op app, free of the machine's noise.
+ */
+async function profileGate(env, token, seconds) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scopegate-bench-'));
+  try {
+    const server = await startServer('scopegate', env, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+    await load(server, token, 1);
+    await load(server, token, seconds);
+    await server.stop(); // the profile is written as the process exits
+    const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+    if (!file) throw new Error('the profiled server wrote no profile');
+    const profile = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+    // The rest of the app: Express's router and what it calls after the gate's next().
+    return middlewareShare(profile, 'scopeGateMiddleware', (frame) => frame.url.includes('/node_modules/router/'));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /** `modes`: a subset of ORDER (e.g. to rerun one pair); default all. */
 async function run({ quick, modes = ORDER, rounds: roundsOption }) {
@@ -103,25 +131,34 @@ async function run({ quick, modes = ORDER, rounds: roundsOption }) {
   const jose = require('jose');
   const keys = await jwksServer(jose);
   const env = { BENCH_JWKS_URL: keys.url, BENCH_ISSUER: keys.issuer, BENCH_AUDIENCE: keys.audience };
-  // Many short rounds rather than a few long ones: each round gives one ratio per pair, and the
-  // median of those ratios shrugs off the seconds when a neighbour on this shared machine is busy.
+  // Many short rounds rather than a few long ones, each on freshly started servers: each round
+  // gives one ratio per pair, and the median of those ratios shrugs off the seconds when a
+  // neighbour on this shared machine is busy.
   const duration = quick ? 1 : 3;
   const rounds = roundsOption ?? (quick ? 1 : 7);
-  const upstream = await startServer('upstream', env);
-  const servers = { 'upstream direct': upstream };
-  for (const mode of order) {
-    if (mode !== 'upstream direct') servers[mode] = await startServer(mode, { ...env, BENCH_UPSTREAM: `http://127.0.0.1:${upstream.port}` });
-  }
   const runs = Object.fromEntries(order.map((m) => [m, []]));
+  let gateProfile = null;
   try {
-    for (const mode of order) await load(servers[mode], keys.token, 1); // warm-up: JIT, key fetch, caches
     for (let r = 0; r < rounds; r++) {
-      // Forward, then backward: what runs first in one round runs last in the next.
-      const visit = r % 2 === 0 ? order : [...order].reverse();
-      for (const mode of visit) runs[mode].push(await load(servers[mode], keys.token, duration));
+      const servers = {};
+      try {
+        servers['upstream direct'] = await startServer('upstream direct', env);
+        const upstream = `http://127.0.0.1:${servers['upstream direct'].port}`;
+        for (const mode of order) if (!servers[mode]) servers[mode] = await startServer(mode, { ...env, BENCH_UPSTREAM: upstream });
+        // Forward, then backward: what runs first in one round runs last in the next. Each app is
+        // warmed (JIT, key fetch, caches) just before it is measured, so each is measured the same
+        // time after its warm-up: the first load after warming them all ran up to 30% slow.
+        const visit = r % 2 === 0 ? order : [...order].reverse();
+        for (const mode of visit) {
+          await load(servers[mode], keys.token, 1);
+          runs[mode].push(await load(servers[mode], keys.token, duration));
+        }
+      } finally {
+        for (const s of Object.values(servers)) await s.stop();
+      }
     }
+    if (order.includes('scopegate')) gateProfile = await profileGate(env, keys.token, quick ? 2 : 3 * duration);
   } finally {
-    for (const s of Object.values(servers)) await s.stop();
     await keys.close();
   }
   const summary = Object.fromEntries(
@@ -156,7 +193,7 @@ async function run({ quick, modes = ORDER, rounds: roundsOption }) {
       cpuMax: Math.max(...cpuPerRound),
     };
   });
-  return { modes: summary, ratios, rounds, duration, pinned };
+  return { modes: summary, ratios, rounds, duration, pinned, gateProfile };
 }
 
 module.exports = { run };
