@@ -86,11 +86,12 @@ describe.each(tables())('many static children, %s', (_name, rules) => {
 
   test('every word reaches its own rule, exactly and re-cased', () => {
     const table = compileRoutes(rules);
+    const scan = firstMatch(rules, false);
     for (const rule of rules) {
       const path = rule.path.replace(/:\w+/g, 'v');
       for (const p of [path, path.toUpperCase(), path.toLowerCase()]) {
         const got = table.lookup(rule.method as string, p);
-        const expected = firstMatch(rules, false)(rule.method as string, p);
+        const expected = scan(rule.method as string, p);
         expect({ p, index: got.kind === 'match' ? got.rule.index : null }).toEqual({ p, index: expected?.index ?? null });
       }
     }
