@@ -9,7 +9,7 @@ const os = require('node:os');
 const fs = require('node:fs');
 const path = require('node:path');
 const autocannon = require('autocannon');
-const { middlewareShare } = require('../lib/profile-share');
+const { middlewareShare, allocationShare } = require('../lib/profile-share');
 
 /**
  * Pin a process (all its threads) to CPUs with taskset, when there is more than one CPU and
@@ -28,9 +28,9 @@ function pin(pid, cpus) {
 const SERVER_CPUS = () => `1-${os.cpus().length - 1}`;
 
 /** Start a server process (bench/servers/app.js), pinned to the server CPUs. */
-function startServer(mode, env, execArgv = []) {
+function startServer(mode, env) {
   return new Promise((resolve, reject) => {
-    const child = fork(path.join(__dirname, '..', 'servers', 'app.js'), [SERVER[mode] ?? mode], { env: { ...process.env, ...env }, execArgv, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+    const child = fork(path.join(__dirname, '..', 'servers', 'app.js'), [SERVER[mode] ?? mode], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
     const timer = setTimeout(() => reject(new Error(`${mode} did not start`)), 15_000);
     child.stdout.on('data', (d) => {
       const m = /READY (\d+)/.exec(String(d));
@@ -42,6 +42,10 @@ function startServer(mode, env, execArgv = []) {
           stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }),
           /** CPU µs the server process has used so far. */
           cpu: () => new Promise((r) => { child.once('message', (msg) => r(msg.cpu)); child.send('cpu'); }),
+          /** Start V8's sampling profiler in the server (resolves once it runs). */
+          startProfile: (intervalUs, heapIntervalBytes) => new Promise((r, j) => { child.once('message', (msg) => (msg.profiling ? r() : j(new Error(`${mode}: profiler did not start`)))); child.send({ profile: 'start', intervalUs, heapIntervalBytes }); }),
+          /** Stop it, the profile written to `file`. */
+          stopProfile: (file) => new Promise((r, j) => { child.once('message', (msg) => (msg.profiled ? r() : j(new Error(`${mode}: no profile`)))); child.send({ profile: 'stop', file }); }),
         });
       }
     });
@@ -101,25 +105,52 @@ const median = (xs) => {
 };
 
 /**
- * The scopeGate app once more, under the V8 profiler: the gate's own share of the server's busy
- * time under load. A no-op middleware costs next to nothing, so 1 − share bounds what the
- * scopeGate app can reach against the no-op app, free of the machine's noise.
+ * The scopeGate app and the no-op app once more, each profiled by V8 under load after warm-up:
+ * the middleware's own share of its server's busy time (samples in it, minus what it calls
+ * through the router's `next`), the share spent collecting garbage, and the middleware's share
+ * of the bytes allocated. Numerators and denominators come from the same instants, so a busy
+ * neighbour slows both alike. The gate's extra cost over the no-op app is the difference of the
+ * middleware shares plus its part of garbage collection (GC share × its share of allocations:
+ * young-generation collections come as often as bytes are allocated); 1 − extra bounds what the
+ * scopeGate app can reach against the no-op app.
  */
-async function profileGate(env, token, seconds) {
+async function profileMiddleware(env, token, seconds, rounds) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scopegate-bench-'));
+  const apps = { scopegate: 'scopeGateMiddleware', noop: 'noopMiddleware' };
+  // The rest of the app: Express's router and what it calls after the middleware's next().
+  const rest = (frame) => frame.url.includes('/node_modules/router/');
+  const runs = { scopegate: [], noop: [] };
   try {
-    const server = await startServer('scopegate', env, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
-    await load(server, token, 1);
-    await load(server, token, seconds);
-    await server.stop(); // the profile is written as the process exits
-    const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-    if (!file) throw new Error('the profiled server wrote no profile');
-    const profile = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
-    // The rest of the app: Express's router and what it calls after the gate's next().
-    return middlewareShare(profile, 'scopeGateMiddleware', (frame) => frame.url.includes('/node_modules/router/'));
+    for (let r = 0; r < rounds; r++) {
+      for (const mode of r % 2 === 0 ? ['scopegate', 'noop'] : ['noop', 'scopegate']) {
+        const server = await startServer(mode, env);
+        try {
+          await load(server, token, 2);
+          const file = path.join(dir, `${mode}-${r}.json`);
+          await server.startProfile(200, 4096);
+          await load(server, token, seconds);
+          await server.stopProfile(file);
+          const { cpu, heap } = JSON.parse(fs.readFileSync(file, 'utf8'));
+          const time = middlewareShare(cpu, apps[mode], rest);
+          const bytes = allocationShare(heap, apps[mode], rest);
+          runs[mode].push({ ...time, allocShare: bytes.share, gcPart: time.gcShare * bytes.share });
+        } finally {
+          await server.stop();
+        }
+      }
+    }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+  const summary = (xs) => ({
+    share: median(xs.map((x) => x.share)),
+    gcShare: median(xs.map((x) => x.gcShare)),
+    allocShare: median(xs.map((x) => x.allocShare)),
+    gcPart: median(xs.map((x) => x.gcPart)),
+    busyMs: xs.reduce((a, x) => a + x.busyMs, 0),
+  });
+  const extra = runs.scopegate.map((g, i) => g.share + g.gcPart - (runs.noop[i].share + runs.noop[i].gcPart));
+  return { gate: summary(runs.scopegate), noop: summary(runs.noop), extra: median(extra), extraMin: Math.min(...extra), extraMax: Math.max(...extra), rounds };
 }
 
 /** `modes`: a subset of ORDER (e.g. to rerun one pair); default all. */
@@ -157,7 +188,7 @@ async function run({ quick, modes = ORDER, rounds: roundsOption }) {
         for (const s of Object.values(servers)) await s.stop();
       }
     }
-    if (order.includes('scopegate')) gateProfile = await profileGate(env, keys.token, quick ? 2 : 3 * duration);
+    if (order.includes('scopegate')) gateProfile = await profileMiddleware(env, keys.token, quick ? 2 : 4, quick ? 1 : 3);
   } finally {
     await keys.close();
   }

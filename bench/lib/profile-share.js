@@ -10,17 +10,21 @@
  * @param profile a parsed .cpuprofile
  * @param fnName the middleware's function name
  * @param isRestOfApp (callFrame) => true for frames that are the rest of the app (not counted)
- * @returns { share, ownMs, busyMs } share = own / busy; busy excludes `(idle)` samples
+ * @returns { share, gcShare, ownMs, busyMs } share = own / busy; gcShare = garbage collection /
+ *   busy; busy excludes `(idle)` samples
  */
 function middlewareShare(profile, fnName, isRestOfApp) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map();
   let busy = 0;
+  let gc = 0;
   for (let i = 0; i < profile.samples.length; i++) {
     const id = profile.samples[i];
     const dt = profile.timeDeltas[i] ?? 0;
     self.set(id, (self.get(id) ?? 0) + dt);
-    if (byId.get(id).callFrame.functionName !== '(idle)') busy += dt;
+    const name = byId.get(id).callFrame.functionName;
+    if (name !== '(idle)') busy += dt;
+    if (name === '(garbage collector)') gc += dt;
   }
   let own = 0;
   // Iterative walks: profiles of a server under load are deep.
@@ -33,7 +37,29 @@ function middlewareShare(profile, fnName, isRestOfApp) {
     if (nowInside) own += self.get(node.id) ?? 0;
     for (const child of node.children ?? []) stack.push([byId.get(child), nowInside]);
   }
-  return { share: busy > 0 ? own / busy : 0, ownMs: own / 1000, busyMs: busy / 1000 };
+  return { share: busy > 0 ? own / busy : 0, gcShare: busy > 0 ? gc / busy : 0, ownMs: own / 1000, busyMs: busy / 1000 };
 }
 
-module.exports = { middlewareShare };
+/**
+ * The share of the bytes a process allocated that one middleware allocated itself, from V8's
+ * sampling heap profiler run with the collected objects kept (HeapProfiler.startSampling with
+ * includeObjectsCollectedByMinorGC/MajorGC): the same walk as middlewareShare, over sizes.
+ * @returns { share, ownBytes, totalBytes }
+ */
+function allocationShare(heapProfile, fnName, isRestOfApp) {
+  let own = 0;
+  let total = 0;
+  const stack = [[heapProfile.head, false]];
+  while (stack.length > 0) {
+    const [node, inside] = stack.pop();
+    const frame = node.callFrame;
+    const skip = inside && isRestOfApp(frame);
+    const nowInside = !skip && (inside || frame.functionName === fnName);
+    total += node.selfSize;
+    if (nowInside) own += node.selfSize;
+    for (const child of node.children ?? []) stack.push([child, nowInside]);
+  }
+  return { share: total > 0 ? own / total : 0, ownBytes: own, totalBytes: total };
+}
+
+module.exports = { middlewareShare, allocationShare };

@@ -4,6 +4,7 @@
  * `READY <port>` when listening on 127.0.0.1. Keys and tokens come from the environment.
  */
 const http = require('node:http');
+const inspector = require('node:inspector');
 const express = require('express');
 
 const mode = process.argv[2];
@@ -17,7 +18,10 @@ async function app() {
   if (mode === 'bare' || mode === 'upstream') {
     a.get(route, handler);
   } else if (mode === 'noop') {
-    a.use((_req, _res, next) => next());
+    // Named: the benchmark finds it in CPU profiles, to take its cost from the gate's.
+    a.use(function noopMiddleware(_req, _res, next) {
+      next();
+    });
     a.get(route, handler);
   } else if (mode === 'scopegate') {
     const { scopeGate } = require('@scopegate/express');
@@ -69,11 +73,39 @@ app().then((a) => {
   server.keepAliveTimeout = 60_000;
   server.listen(0, '127.0.0.1', () => console.log(`READY ${server.address().port}`));
   process.on('SIGTERM', () => server.close(() => process.exit(0)));
-  // CPU time used so far (µs, user + system), for the benchmark's CPU-per-request figures.
+  // CPU time used so far (µs, user + system), for the benchmark's CPU-per-request figures; and
+  // profiles of a window the benchmark chooses (after warm-up), written to the file it names.
+  let stopProfiling = null;
   process.on('message', (m) => {
     if (m === 'cpu') {
       const { user, system } = process.cpuUsage();
       process.send({ cpu: user + system });
+    } else if (m?.profile === 'start') {
+      startProfiling(m).then((stop) => ((stopProfiling = stop), process.send({ profiling: true })), () => process.send({ profiling: false }));
+    } else if (m?.profile === 'stop') {
+      stopProfiling(m.file).then(() => process.send({ profiled: true }), () => process.send({ profiled: false }));
     }
   });
 });
+
+/**
+ * V8's CPU sampling profiler, and its allocation sampler keeping what has been collected since
+ * (young garbage is the point: a middleware's allocations cost garbage collection, not live
+ * memory). Resolves with the function that stops both and writes `{ cpu, heap }` to a file.
+ */
+async function startProfiling({ intervalUs, heapIntervalBytes }) {
+  const session = new inspector.Session();
+  session.connect();
+  const post = (method, params) => new Promise((ok, fail) => session.post(method, params, (err, res) => (err ? fail(err) : ok(res))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: intervalUs });
+  await post('HeapProfiler.enable');
+  await post('HeapProfiler.startSampling', { samplingInterval: heapIntervalBytes, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  await post('Profiler.start');
+  return async (file) => {
+    const { profile: cpu } = await post('Profiler.stop');
+    const { profile: heap } = await post('HeapProfiler.stopSampling');
+    require('node:fs').writeFileSync(file, JSON.stringify({ cpu, heap }));
+    session.disconnect();
+  };
+}
