@@ -82,20 +82,39 @@ export function authorizeRequest(
   request: AuthorizeRequest,
   options: AuthorizeOptions = {},
 ): Authorization | Promise<Authorization> {
+  return authorizePathname(verifier, table, request.method, pathnameOf(request.path), request.authorization, options);
+}
+
+/**
+ * `authorizeRequest` for adapters that hold the parts already: `pathname` is the raw pathname
+ * with any `?query` already cut off (Express's `req.path`), and it is not scanned again. No
+ * request object is built: this runs once per request.
+ *
+ * @example
+ * const auth = authorizePathname(verifier, table, req.method, req.path, req.headers.authorization, { realm: 'api' });
+ */
+export function authorizePathname(
+  verifier: Verifier,
+  table: RouteTable,
+  method: string,
+  pathname: string,
+  authorization: AuthorizationInput,
+  options: AuthorizeOptions = {},
+): Authorization | Promise<Authorization> {
   const realm = options.realm;
-  const found = table.lookup(request.method, pathnameOf(request.path));
+  const found = table.lookup(method, pathname);
   if (found.kind === 'no-route' && options.unmatched === 'allow') {
     return { decision: null, token: null, rawToken: null, rule: null, params: NO_PARAMS };
   }
   if (found.kind !== 'no-route' && found.rule.public) {
     // Public: no token is read, so a bad or missing one cannot matter.
     if (found.kind === 'bad-path') throw new BadPathError();
-    return { decision: decide(table, found, request.method, null), token: null, rawToken: null, rule: found.rule, params: found.params };
+    return { decision: decide(table, found, method, null), token: null, rawToken: null, rule: found.rule, params: found.params };
   }
 
   // Hot path: a token verified before. The cache holds only well-formed tokens, so a hit needs
   // no scan of the header; anything else is read strictly by bearerToken below.
-  let raw = verifier.checkCached !== undefined ? bearerCandidate(request.authorization) : null;
+  let raw = verifier.checkCached !== undefined ? bearerCandidate(authorization) : null;
   let token: VerifiedToken | Promise<VerifiedToken> | undefined;
   if (raw !== null) {
     try {
@@ -105,7 +124,7 @@ export function authorizeRequest(
     }
   }
   if (token === undefined) {
-    raw = bearerToken(request.authorization, realm);
+    raw = bearerToken(authorization, realm);
     if (raw === null) throw new UnauthorizedError('ERR_TOKEN_MISSING', 'No jwt provided!', realm);
     try {
       token = verifier.check ? verifier.check(raw) : verifier.verify(raw);
@@ -116,13 +135,13 @@ export function authorizeRequest(
   const rawToken = raw!;
   if (token instanceof Promise) {
     return token.then(
-      (t) => conclude(table, found, request.method, rawToken, t, realm),
+      (t) => conclude(table, found, method, rawToken, t, realm),
       (err: unknown) => {
         throw withRealm(err, realm);
       },
     );
   }
-  return conclude(table, found, request.method, rawToken, token, realm);
+  return conclude(table, found, method, rawToken, token, realm);
 }
 
 /** After authentication: the route and the scopes. */

@@ -39,7 +39,7 @@ export type { AuthorizationInput } from './bearer';
 export { createVerifier } from './verifier';
 export type { Verifier, VerifierOptions, VerifiedToken, VerifierAlgorithm } from './verifier';
 export type { RemoteKeySet, RemoteKeySetOptions, RemoteKeySetStats } from './remote-key-set';
-export { authorize, authorizeRequest } from './authorize';
+export { authorize, authorizeRequest, authorizePathname } from './authorize';
 export type { AuthorizeRequest, AuthorizeOptions, Authorization } from './authorize';
 export type { JWTPayload, JWTHeaderParameters, JSONWebKeySet, JWK } from 'jose';
 export { analyzeRoutes } from './analyze-routes';

@@ -7,7 +7,7 @@
 import { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import {
-  authorizeRequest,
+  authorizePathname,
   compileRoutes,
   ConfigError,
   createVerifier,
@@ -158,7 +158,7 @@ export function scopeGate(options: ScopeGateOptions): RequestHandler {
     const path = pathOf(req);
     let result: Authorization | Promise<Authorization>;
     try {
-      result = authorizeRequest(verifier, table, { method: req.method, path, authorization: authorizationOf(req) }, authorizeOptions);
+      result = authorizePathname(verifier, table, req.method, path, authorizationOf(req), authorizeOptions);
     } catch (err) {
       return refuse(req, res, next, path, err);
     }
@@ -211,6 +211,9 @@ function resolveVerifier(verifier: Verifier | VerifierOptions): Verifier {
 const AUTH = Symbol('scopegate.auth');
 /** Request prototypes seen, and whether `auth` on them is our accessor. */
 const prototypes = new WeakMap<object, boolean>();
+/** The last of them: an app's requests all share one, so the WeakMap is rarely asked. */
+let lastProto: object | null = null;
+let lastOurs = false;
 type AuthSlot = Record<PropertyKey, unknown>;
 
 /**
@@ -227,8 +230,13 @@ function authSlot(req: Request, res: Response): AuthSlot | null {
   const locals = res.locals as AuthSlot | undefined;
   const proto = Object.getPrototypeOf(req) as object | null;
   if (locals === undefined || locals === null || proto === null || proto === IncomingMessage.prototype || proto === Object.prototype) return null;
-  let ours = prototypes.get(proto);
-  if (ours === undefined) prototypes.set(proto, (ours = exposeAuth(proto)));
+  let ours = lastOurs;
+  if (proto !== lastProto) {
+    let seen = prototypes.get(proto);
+    if (seen === undefined) prototypes.set(proto, (seen = exposeAuth(proto)));
+    lastProto = proto;
+    ours = lastOurs = seen;
+  }
   return ours && !Object.prototype.hasOwnProperty.call(req, 'auth') ? locals : null;
 }
 
@@ -259,30 +267,16 @@ function exposeAuth(proto: object): boolean {
  * `req.path` without calling its getter: Express's `req.path`, and the path its router matches,
  * are `parseurl(req).pathname`, and for a target that starts with `/` and holds no whitespace,
  * `#`, U+00A0 or U+FEFF, parseurl's fast parse makes that `req.url` up to the first `?`. The same
- * scan here; any other target is left to `req.path` itself. Why: on the objects Express
- * re-prototypes per request, the getter costs more than the rest of the lookup.
+ * test here; any other target is left to `req.path` itself. Why: on the objects Express
+ * re-prototypes per request, the getter costs more than the rest of the lookup (and one native
+ * RegExp scan costs half a loop over the characters).
  */
+const NOT_PLAIN_TARGET = /[\t\n\f\r #\u00a0\ufeff]/;
 function pathOf(req: Request): string {
   const url = req.url;
-  if (typeof url !== 'string' || url.charCodeAt(0) !== 0x2f /* / */) return req.path;
-  let end = -1;
-  for (let i = 1; i < url.length; i++) {
-    switch (url.charCodeAt(i)) {
-      case 0x3f /* ? */:
-        if (end === -1) end = i;
-        break;
-      case 0x09:
-      case 0x0a:
-      case 0x0c:
-      case 0x0d:
-      case 0x20:
-      case 0x23 /* # */:
-      case 0xa0:
-      case 0xfeff:
-        return req.path;
-    }
-  }
-  return end === -1 ? url : url.slice(0, end);
+  if (typeof url !== 'string' || url.charCodeAt(0) !== 0x2f /* / */ || NOT_PLAIN_TARGET.test(url)) return req.path;
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
 }
 
 /**
@@ -291,14 +285,25 @@ function pathOf(req: Request): string {
  */
 function authorizationOf(req: Request): AuthorizationInput {
   const raw = req.rawHeaders;
-  let values: string[] | null = null;
+  let first: string | undefined;
+  let several: string[] | null = null;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (name.length === 13 && name.toLowerCase() === 'authorization') (values ??= []).push(raw[i + 1]!);
+    if (name.length === 13 && isAuthorization(name)) {
+      if (first === undefined) first = raw[i + 1]!;
+      else (several ??= [first]).push(raw[i + 1]!);
+    }
   }
-  if (values === null) return req.headers.authorization;
-  return values.length === 1 ? values[0] : values;
+  if (first === undefined) return req.headers.authorization;
+  return several ?? first;
 }
+
+/** `authorization` in any ASCII case, compared in place (`c | 0x20` lower-cases letters only). */
+function isAuthorization(name: string): boolean {
+  for (let i = 0; i < 13; i++) if ((name.charCodeAt(i) | 0x20) !== AUTHORIZATION.charCodeAt(i)) return false;
+  return true;
+}
+const AUTHORIZATION = 'authorization';
 
 function reasonOf(error: ScopeGateError): GateReason {
   switch (error.code) {

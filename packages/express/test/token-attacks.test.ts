@@ -175,6 +175,21 @@ test('duplicate Authorization headers → 400 invalid_request', async () => {
   expect(handlerRuns).toBeGreaterThan(0);
 });
 
+describe.each([
+  ['two, differently cased', ['authorization', 'AUTHORIZATION'], 400],
+  ['three', ['Authorization', 'authorization', 'AuThOrIzAtIoN'], 400],
+  ['one, upper case', ['AUTHORIZATION'], 200],
+  ['one, among other 13-character names', ['Cache-Control', 'Authorization', 'If-None-Match'], 200],
+])('Authorization headers: %s', (_name, names, status) => {
+  test(`→ ${status}`, async () => {
+    const token = await good();
+    const lines = names.map((n) => (n.toLowerCase() === 'authorization' ? `${n}: Bearer ${token}` : `${n}: no-cache`));
+    const res = await rawRequest(server, `GET /data HTTP/1.1\r\nHost: x\r\n${lines.join('\r\n')}`);
+    expect(res.status).toBe(status);
+    if (status === 400) expect(res.headers['www-authenticate']).toContain('error="invalid_request"');
+  });
+});
+
 test('oversized header (> 16 KiB) is refused by Node before the app: 431', async () => {
   const before = handlerRuns;
   const res = await rawRequest(server, `GET /data HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${'a'.repeat(17 * 1024)}`);
