@@ -8,7 +8,7 @@ const FindMyWay = require('find-my-way');
 const { match } = require('path-to-regexp');
 const { compileRoutes } = require('@scopegate/core');
 const { dynamicRoutes } = require('@scopegate/dynamic');
-const { timeInterleaved, timeSync } = require('../lib/measure');
+const { roundRatio, timeInterleaved, timeSync } = require('../lib/measure');
 
 /** n rules of the Dynamic shape: copies of the table under a distinct first segment. */
 function synthetic(n) {
@@ -53,6 +53,7 @@ function build(rules) {
 function run({ quick }) {
   const sizes = [['dynamic (132 rules)', dynamicRoutes], ['synthetic 1,000', synthetic(1000)], ['synthetic 10,000', synthetic(10000)]];
   const results = [];
+  let first = null; // the Dynamic table's lookup, timed again beside each larger one: growth
   for (const [name, rules] of sizes) {
     const { table, fmw, matchers, compile } = build(rules);
     const mix = requestMix(rules);
@@ -68,7 +69,11 @@ function run({ quick }) {
       scopegate: (i) => table.lookup(mix[i % n][0], mix[i % n][1]),
       'find-my-way': (i) => fmw.find(mix[i % n][0], mix[i % n][1]),
     };
-    const fast = timeInterleaved(fns, { rounds: quick ? 3 : 7, samples: quick ? 9 : 35, batch: 20000 });
+    if (first !== null) fns['scopegate, 132 rules'] = first;
+    else first = fns.scopegate;
+    // Many short rounds, one batch per function each: every ratio is taken round by round.
+    const rounds = quick ? 9 : 35;
+    const fast = timeInterleaved(fns, { rounds, samples: rounds, batch: 20000, warmup: 1 });
     const scan = timeSync(
       (i) => {
         const [m, p] = mix[i % n];
@@ -77,7 +82,15 @@ function run({ quick }) {
       },
       { samples: quick ? 3 : 7, batch: rules.length > 5000 ? 8 : rules.length > 500 ? 80 : 800, warmup: 1 },
     );
-    results.push({ table: name, rules: rules.length, ns: { scopegate: fast.scopegate.median, 'find-my-way': fast['find-my-way'].median, 'linear scan': scan.median }, spread: fast, compileNs: compile });
+    results.push({
+      table: name,
+      rules: rules.length,
+      ns: { scopegate: fast.scopegate.median, 'find-my-way': fast['find-my-way'].median, 'linear scan': scan.median },
+      vsFindMyWay: roundRatio(fast.scopegate, fast['find-my-way']),
+      growth: fast['scopegate, 132 rules'] ? roundRatio(fast.scopegate, fast['scopegate, 132 rules']) : null,
+      spread: fast,
+      compileNs: compile,
+    });
   }
   return results;
 }

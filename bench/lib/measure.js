@@ -34,16 +34,31 @@ function summarize(values) {
   return { median: sorted[sorted.length >> 1], min: sorted[0], max: sorted[sorted.length - 1], samples: sorted.length };
 }
 
-/** Interleave the measurement of several fns (A B C A B C …) so drift hits them alike. */
+/**
+ * Interleave the measurement of several fns (A B C, then C B A, …) so drift hits them alike. Each
+ * name gets its summary and `perRound`: its median in each round, for ratios taken round by round.
+ */
 function timeInterleaved(fns, { rounds = 5, ...options } = {}) {
   const runs = Object.fromEntries(Object.keys(fns).map((k) => [k, []]));
+  const names = Object.keys(fns);
   for (let r = 0; r < rounds; r++) {
-    for (const [name, fn] of Object.entries(fns)) {
-      const m = timeSync(fn, { ...options, samples: Math.max(3, Math.ceil((options.samples ?? 30) / rounds)) });
+    for (const name of r % 2 === 0 ? names : [...names].reverse()) {
+      const m = timeSync(fns[name], { ...options, samples: Math.max(1, Math.ceil((options.samples ?? 30) / rounds)) });
       runs[name].push(m.median);
     }
   }
-  return Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, summarize(v)]));
+  return Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, { ...summarize(v), perRound: v }]));
+}
+
+/**
+ * a / b from two timeInterleaved results, round by round: the median of the per-round ratios and
+ * their range. Each ratio compares times taken moments apart, so the machine's drift between
+ * rounds (2× here at times) cancels, as it does not in a ratio of two medians.
+ */
+function roundRatio(a, b) {
+  const ratios = a.perRound.map((x, i) => x / b.perRound[i]);
+  const s = summarize(ratios);
+  return { ratio: s.median, min: s.min, max: s.max };
 }
 
 function formatNs(ns) {
@@ -52,4 +67,4 @@ function formatNs(ns) {
   return `${ns.toFixed(0)} ns`;
 }
 
-module.exports = { timeSync, timeAsync, timeInterleaved, summarize, formatNs };
+module.exports = { timeSync, timeAsync, timeInterleaved, roundRatio, summarize, formatNs };
