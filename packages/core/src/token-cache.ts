@@ -12,8 +12,11 @@ interface Entry<V> {
   next: Entry<V> | null;
 }
 
-/** Characters hashed, from the end of the key: a token ends with its signature. */
-const TAIL = 24;
+/**
+ * Characters hashed, from the end of the key: a token ends with its signature, and 8 of its
+ * base64url characters carry 48 unpredictable bits, more than the 30-bit hash keeps.
+ */
+const TAIL = 8;
 
 /**
  * FNV-1a over the last TAIL characters. Why not a Map keyed by the token: each request brings a
