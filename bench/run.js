@@ -3,7 +3,7 @@
  * `npm run bench [-- --quick] [-- --only=lookup,verify,http] [-- --http=noop,scopegate] [-- --rounds=N]`:
  * every figure next to its peers as a ratio measured in this run; the table printed, and
  * bench/results/latest.json written. `--http` picks HTTP modes (to rerun one pair), `--rounds`
- * sets the HTTP rounds (default 7, 1 with --quick). HTTP servers run on CPUs 1…N and the load
+ * sets the HTTP rounds of fresh servers (default 3, 1 with --quick). HTTP servers run on CPUs 1…N and the load
  * generator on CPU 0 (taskset, where there is more than one CPU; BENCH_NO_PIN=1 turns it off).
  */
 const fs = require('node:fs');
@@ -64,12 +64,13 @@ async function main() {
     const fmt = (x) => `${Math.round(x.rps)} req/s p50 ${x.p50} ms p99 ${x.p99} ms`;
     const cpu = (x) => `${x.cpuUs.toFixed(1)} µs CPU/req`;
     const ratio = (a, b) => h.ratios.find((r) => r.case === a && r.peer === b);
-    const spread = (r) => ` (rounds ${r.min.toFixed(2)}–${r.max.toFixed(2)})`;
+    const many = h.rounds * h.turns > 1;
+    const spread = (r) => ` (turns ${r.min.toFixed(2)}–${r.max.toFixed(2)})`;
     const pair = (name, a, b, goal) => {
       const r = ratio(a, b);
       if (!r) return; // a mode left out with --http=
-      row(name, fmt(m[a]), `${b} ${fmt(m[b])}${h.rounds > 1 ? spread(r) : ''}`, r.ratio, goal);
-      const cpuSpread = h.rounds > 1 ? ` (rounds ${r.cpuMin.toFixed(2)}–${r.cpuMax.toFixed(2)})` : '';
+      row(name, fmt(m[a]), `${b} ${fmt(m[b])}${many ? spread(r) : ''}`, r.ratio, goal);
+      const cpuSpread = many ? ` (turns ${r.cpuMin.toFixed(2)}–${r.cpuMax.toFixed(2)})` : '';
       row(`  same, by server CPU per request`, cpu(m[a]), `${b} ${cpu(m[b])}${cpuSpread}`, r.cpuRatio, null);
     };
     if (m.bare) row('http express bare', fmt(m.bare), '', null, null);

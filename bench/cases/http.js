@@ -84,6 +84,15 @@ async function load(server, token, duration) {
   return { rps: result.requests.average, cpuUs, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, requests: result.requests.total };
 }
 
+/**
+ * Seconds of load before a server is measured. Traced with --trace-opt/--trace-deopt under this
+ * load, V8 still optimizes and deoptimizes these apps for 6 to 7 seconds after they start
+ * (hundreds of functions in the first second, dozens a second after that), and compiling takes
+ * CPU from the requests; after that it is all but quiet. A 1-second warm-up measured the apps
+ * mid-compilation, and the scopeGate app, with more code, paid more for it.
+ */
+const WARM_SECONDS = 7;
+
 /** The comparisons reported: [case, peer]. Each is a ratio of two loads run next to each other. */
 const PAIRS = [
   ['noop again', 'noop'],
@@ -114,7 +123,7 @@ const median = (xs) => {
  * young-generation collections come as often as bytes are allocated); 1 − extra bounds what the
  * scopeGate app can reach against the no-op app.
  */
-async function profileMiddleware(env, token, seconds, rounds) {
+async function profileMiddleware(env, token, { warm, seconds, rounds }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scopegate-bench-'));
   const apps = { scopegate: 'scopeGateMiddleware', noop: 'noopMiddleware' };
   // The rest of the app: Express's router and what it calls after the middleware's next().
@@ -125,7 +134,7 @@ async function profileMiddleware(env, token, seconds, rounds) {
       for (const mode of r % 2 === 0 ? ['scopegate', 'noop'] : ['noop', 'scopegate']) {
         const server = await startServer(mode, env);
         try {
-          await load(server, token, 2);
+          await load(server, token, warm);
           const file = path.join(dir, `${mode}-${r}.json`);
           await server.startProfile(200, 4096);
           await load(server, token, seconds);
@@ -162,11 +171,14 @@ async function run({ quick, modes = ORDER, rounds: roundsOption }) {
   const jose = require('jose');
   const keys = await jwksServer(jose);
   const env = { BENCH_JWKS_URL: keys.url, BENCH_ISSUER: keys.issuer, BENCH_AUDIENCE: keys.audience };
-  // Many short rounds rather than a few long ones, each on freshly started servers: each round
-  // gives one ratio per pair, and the median of those ratios shrugs off the seconds when a
-  // neighbour on this shared machine is busy.
-  const duration = quick ? 1 : 3;
-  const rounds = roundsOption ?? (quick ? 1 : 7);
+  // A few rounds, each on freshly started servers warmed until V8 is done optimizing them (see
+  // WARM_SECONDS); then short loads of every app in turn, forward then backward, several times:
+  // the two apps of a pair are measured seconds apart, so a neighbour's burst on this shared
+  // machine hits both alike. Each turn gives one ratio per pair; the median of those is reported.
+  const duration = 1;
+  const warm = quick ? 1 : WARM_SECONDS;
+  const rounds = roundsOption ?? (quick ? 1 : 3);
+  const turns = quick ? 1 : 6;
   const runs = Object.fromEntries(order.map((m) => [m, []]));
   let gateProfile = null;
   try {
@@ -176,19 +188,16 @@ async function run({ quick, modes = ORDER, rounds: roundsOption }) {
         servers['upstream direct'] = await startServer('upstream direct', env);
         const upstream = `http://127.0.0.1:${servers['upstream direct'].port}`;
         for (const mode of order) if (!servers[mode]) servers[mode] = await startServer(mode, { ...env, BENCH_UPSTREAM: upstream });
-        // Forward, then backward: what runs first in one round runs last in the next. Each app is
-        // warmed (JIT, key fetch, caches) just before it is measured, so each is measured the same
-        // time after its warm-up: the first load after warming them all ran up to 30% slow.
-        const visit = r % 2 === 0 ? order : [...order].reverse();
-        for (const mode of visit) {
-          await load(servers[mode], keys.token, 1);
-          runs[mode].push(await load(servers[mode], keys.token, duration));
+        for (const mode of order) await load(servers[mode], keys.token, warm);
+        for (let t = 0; t < turns; t++) {
+          const visit = (r * turns + t) % 2 === 0 ? order : [...order].reverse();
+          for (const mode of visit) runs[mode].push(await load(servers[mode], keys.token, duration));
         }
       } finally {
         for (const s of Object.values(servers)) await s.stop();
       }
     }
-    if (order.includes('scopegate')) gateProfile = await profileMiddleware(env, keys.token, quick ? 2 : 4, quick ? 1 : 3);
+    if (order.includes('scopegate')) gateProfile = await profileMiddleware(env, keys.token, { warm, seconds: quick ? 2 : 4, rounds: quick ? 1 : 3 });
   } finally {
     await keys.close();
   }
@@ -203,28 +212,28 @@ async function run({ quick, modes = ORDER, rounds: roundsOption }) {
         non2xx: xs.reduce((a, x) => a + x.non2xx, 0),
         errors: xs.reduce((a, x) => a + x.errors, 0),
         requests: xs.reduce((a, x) => a + x.requests, 0),
-        rounds: xs.map((x) => Math.round(x.rps)),
+        turns: xs.map((x) => Math.round(x.rps)),
       },
     ]),
   );
   const ratios = PAIRS.filter(([a, b]) => runs[a] && runs[b]).map(([a, b]) => {
-    const perRound = runs[a].map((x, i) => x.rps / runs[b][i].rps);
+    const perTurn = runs[a].map((x, i) => x.rps / runs[b][i].rps);
     // CPU per request of the peer over the case's: the throughput ratio a CPU-bound server would
     // reach. Far steadier than requests/s on a shared machine, since stolen time is not counted.
-    const cpuPerRound = runs[a].map((x, i) => runs[b][i].cpuUs / x.cpuUs);
+    const cpuPerTurn = runs[a].map((x, i) => runs[b][i].cpuUs / x.cpuUs);
     return {
       case: a,
       peer: b,
-      ratio: median(perRound),
-      min: Math.min(...perRound),
-      max: Math.max(...perRound),
-      perRound,
-      cpuRatio: median(cpuPerRound),
-      cpuMin: Math.min(...cpuPerRound),
-      cpuMax: Math.max(...cpuPerRound),
+      ratio: median(perTurn),
+      min: Math.min(...perTurn),
+      max: Math.max(...perTurn),
+      perTurn,
+      cpuRatio: median(cpuPerTurn),
+      cpuMin: Math.min(...cpuPerTurn),
+      cpuMax: Math.max(...cpuPerTurn),
     };
   });
-  return { modes: summary, ratios, rounds, duration, pinned, gateProfile };
+  return { modes: summary, ratios, rounds, turns, duration, warm, pinned, gateProfile };
 }
 
 module.exports = { run };
