@@ -61,6 +61,9 @@ export function createGatewayApp(options: GatewayOptions): express.Express {
     tracked(req).requestId = id;
     req.headers['x-request-id'] = id;
     res.set('X-Request-Id', id);
+    // Nothing is built for a log line the logger would drop (checked per request: pino's level
+    // can change at run time).
+    if (!logger.isLevelEnabled('info')) return next();
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const d = tracked(req).decision;
@@ -101,7 +104,8 @@ export function createGatewayApp(options: GatewayOptions): express.Express {
       onDecision: (event, req) => {
         tracked(req).decision = event;
         metrics?.decision(event);
-        logger[event.allowed ? 'debug' : 'info']({ reqId: tracked(req).requestId, ...event }, 'decision');
+        const level = event.allowed ? 'debug' : 'info';
+        if (logger.isLevelEnabled(level)) logger[level]({ reqId: tracked(req).requestId, ...event }, 'decision');
       },
     }),
   );
