@@ -211,7 +211,7 @@ function resolveVerifier(verifier: Verifier | VerifierOptions): Verifier {
 const AUTH = Symbol('scopegate.auth');
 /** Request prototypes seen, and whether `auth` on them is our accessor. */
 const prototypes = new WeakMap<object, boolean>();
-/** The last of them: an app's requests all share one, so the WeakMap is rarely asked. */
+/** The last of them: an app's requests all share one, so the WeakMap is rarely asked (this keeps that one prototype alive until another takes its place). */
 let lastProto: object | null = null;
 let lastOurs = false;
 type AuthSlot = Record<PropertyKey, unknown>;
