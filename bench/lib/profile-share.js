@@ -27,16 +27,9 @@ function middlewareShare(profile, fnName, isRestOfApp) {
     if (name === '(garbage collector)') gc += dt;
   }
   let own = 0;
-  // Iterative walks: profiles of a server under load are deep.
-  const stack = [[profile.nodes[0], false]];
-  while (stack.length > 0) {
-    const [node, inside] = stack.pop();
-    const frame = node.callFrame;
-    if (inside && isRestOfApp(frame)) continue;
-    const nowInside = inside || frame.functionName === fnName;
-    if (nowInside) own += self.get(node.id) ?? 0;
-    for (const child of node.children ?? []) stack.push([byId.get(child), nowInside]);
-  }
+  walkOwn(profile.nodes[0], (node) => (node.children ?? []).map((id) => byId.get(id)), fnName, isRestOfApp, (node, inside) => {
+    if (inside) own += self.get(node.id) ?? 0;
+  });
   return { share: busy > 0 ? own / busy : 0, gcShare: busy > 0 ? gc / busy : 0, ownMs: own / 1000, busyMs: busy / 1000 };
 }
 
@@ -49,17 +42,26 @@ function middlewareShare(profile, fnName, isRestOfApp) {
 function allocationShare(heapProfile, fnName, isRestOfApp) {
   let own = 0;
   let total = 0;
-  const stack = [[heapProfile.head, false]];
+  walkOwn(heapProfile.head, (node) => node.children ?? [], fnName, isRestOfApp, (node, inside) => {
+    total += node.selfSize;
+    if (inside) own += node.selfSize;
+  });
+  return { share: total > 0 ? own / total : 0, ownBytes: own, totalBytes: total };
+}
+
+/**
+ * Every node of a profile tree, each with whether it is the middleware's own work: under a frame
+ * named `fnName` and not under the rest of the app below it. Iterative: profiles of a server
+ * under load are deep.
+ */
+function walkOwn(root, childrenOf, fnName, isRestOfApp, visit) {
+  const stack = [[root, false]];
   while (stack.length > 0) {
     const [node, inside] = stack.pop();
-    const frame = node.callFrame;
-    const skip = inside && isRestOfApp(frame);
-    const nowInside = !skip && (inside || frame.functionName === fnName);
-    total += node.selfSize;
-    if (nowInside) own += node.selfSize;
-    for (const child of node.children ?? []) stack.push([child, nowInside]);
+    const own = inside ? !isRestOfApp(node.callFrame) : node.callFrame.functionName === fnName;
+    visit(node, own);
+    for (const child of childrenOf(node)) stack.push([child, own]);
   }
-  return { share: total > 0 ? own / total : 0, ownBytes: own, totalBytes: total };
 }
 
 module.exports = { middlewareShare, allocationShare };

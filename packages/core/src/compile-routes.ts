@@ -518,8 +518,10 @@ class CompiledTable implements RouteTable {
     // Like Express's matchers, take the pathname as given: `?` here is part of the path.
     const s = this.#s;
     s.path = path;
-    s.method = upperMethod(method);
-    s.methodId = methodId(s.method);
+    // Node hands methods over upper-case already; only other spellings pay for `toUpperCase()`.
+    const id = methodId(method);
+    s.method = id !== -1 ? method : method.toUpperCase();
+    s.methodId = id !== -1 ? id : methodId(s.method);
     s.bestPrio = MAX_PRIO;
     s.best = null;
     s.bestExec = null;
@@ -538,22 +540,6 @@ class CompiledTable implements RouteTable {
 }
 
 const NO_ROUTE: LookupResult = Object.freeze({ kind: 'no-route' });
-
-/** Node hands methods over upper-case already; only other spellings pay for `toUpperCase()`. */
-function upperMethod(method: string): string {
-  switch (method) {
-    case 'GET':
-    case 'POST':
-    case 'PUT':
-    case 'DELETE':
-    case 'PATCH':
-    case 'HEAD':
-    case 'OPTIONS':
-      return method;
-    default:
-      return method.toUpperCase();
-  }
-}
 
 /** Index in METHOD_ID, without a scan: the hot path does this on every lookup. */
 function methodId(method: string): number {
