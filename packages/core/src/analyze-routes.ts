@@ -3,7 +3,9 @@
  * same check `compileRoutes` enforces), rules shadowed entirely by earlier ones, and patterns
  * path-to-regexp accepts that Express would never reach with these options.
  */
-import { buildTable, requirementKey, requirementText, type Alternative } from './compile-routes';
+import { buildTable } from './compile-routes';
+import { requirementKey, requirementText } from './rule-validation';
+import type { Alternative } from './trie';
 import { splitSegments } from './pattern';
 import { exactAbstraction, forEachOverlap, patternIncluded } from './route-overlap';
 import type { CompileOptions, CompiledRule, RouteRule } from './types';

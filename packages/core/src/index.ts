@@ -1,5 +1,5 @@
 export { compileRoutes } from './compile-routes';
-export type { RouteTable, LookupResult } from './compile-routes';
+export type { RouteTable } from './compile-routes';
 export { checkScope } from './check-scope';
 export type { Decision, DecisionReason, ScopeRequest } from './check-scope';
 export { parseScopes } from './scopes';
@@ -33,6 +33,7 @@ export type {
   ResolvedCompileOptions,
   RouteMatch,
   RouteParams,
+  LookupResult,
 } from './types';
 export { bearerToken } from './bearer';
 export type { AuthorizationInput } from './bearer';

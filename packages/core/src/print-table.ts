@@ -1,5 +1,5 @@
 /** The readable debug print of a compiled table: the trie, one node per line. */
-import type { TrieEnd, TrieNode, TrieTail } from './compile-routes';
+import type { TrieEnd, TrieNode, TrieTail } from './trie';
 import type { CompiledRule, ResolvedCompileOptions } from './types';
 
 export function printTable(root: TrieNode, rules: readonly CompiledRule[], options: ResolvedCompileOptions): string {

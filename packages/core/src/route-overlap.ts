@@ -17,8 +17,8 @@
  *    rarely report one for exotic patterns whose captures exclude each other's text.
  */
 import { foldCase, foldChar } from './case-fold';
-import type { Alternative, TrieEnd, TrieNode } from './compile-routes';
-import { requirementKey as ruleRequirementKey } from './compile-routes';
+import type { Alternative, TrieEnd, TrieNode } from './trie';
+import { requirementKey as ruleRequirementKey } from './rule-validation';
 import { splitSegments, type FlatToken } from './pattern';
 import type { ResolvedCompileOptions } from './types';
 

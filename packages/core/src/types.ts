@@ -57,3 +57,9 @@ export interface ResolvedCompileOptions {
   readonly readAllScope: string | null;
   readonly knownScopes: ReadonlySet<string> | null;
 }
+
+/** What a lookup found. */
+export type LookupResult =
+  | { readonly kind: 'match'; readonly rule: CompiledRule; readonly params: RouteParams }
+  | { readonly kind: 'bad-path'; readonly rule: CompiledRule }
+  | { readonly kind: 'no-route' };
