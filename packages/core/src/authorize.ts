@@ -49,7 +49,8 @@ const NO_PARAMS: RouteParams = Object.freeze(Object.create(null));
  * Decide a request as the Express gate does, for any framework: resolves with the
  * `Authorization` when the request may pass, rejects with a `ScopeGateError` carrying `status`,
  * `headers` and a safe `message` otherwise (400 bad request/path, 401 missing or invalid token,
- * 403 insufficient scope or unknown route, 503 keys unavailable, 500 internal). Authentication
+ * 403 insufficient scope, a bound param that is not the token's (`ERR_BINDING_MISMATCH`) or
+ * unknown route, 503 keys unavailable, 500 internal). Authentication
  * is complete (signature, claims, revocation) before any scope is looked at, and an unknown
  * route is refused only after authentication, so anonymous callers cannot map the routes.
  *
@@ -148,8 +149,11 @@ export function authorizePathname(
 function conclude(table: RouteTable, found: LookupResult, method: string, raw: string, token: VerifiedToken, realm: string | undefined): Authorization {
   if (found.kind === 'no-route') throw identify(new ForbiddenError('ERR_NO_ROUTE', [], realm), token);
   if (found.kind === 'bad-path') throw identify(new BadPathError(), token);
-  const decision = decide(table, found, method, token.scopes);
-  if (!decision.allowed) throw identify(new ForbiddenError('ERR_INSUFFICIENT_SCOPE', decision.required, realm), token);
+  const decision = decide(table, found, method, token.scopes, token.claims);
+  if (!decision.allowed) {
+    if (decision.binding !== null) throw identify(new ForbiddenError('ERR_BINDING_MISMATCH', [], realm, decision.binding), token);
+    throw identify(new ForbiddenError('ERR_INSUFFICIENT_SCOPE', decision.required, realm), token);
+  }
   return { decision, token, rawToken: raw, rule: found.rule, params: found.params };
 }
 

@@ -18,10 +18,10 @@
  * dispatch to. See `trie.ts` for how segments are matched.
  */
 import { BadPathError, RouteConfigError } from './errors';
-import { flattenPattern } from './pattern';
+import { flattenPattern, type FlatToken } from './pattern';
 import { printTable } from './print-table';
 import { findAmbiguity } from './route-overlap';
-import { checkDuplicate, normalizeRule, requirementText, resolveOptions, ruleLocation } from './rule-validation';
+import { bindRule, checkDuplicate, normalizeRule, requirementText, resolveOptions, ruleLocation, type NormalizedRule } from './rule-validation';
 import { finishTrie, insert, lookupTrie, newNode, Search, type Alternative, type TrieNode } from './trie';
 import type { CompiledRule, CompileOptions, LookupResult, ResolvedCompileOptions, RouteMatch, RouteRule } from './types';
 
@@ -75,7 +75,7 @@ export function compileRoutes(rules: readonly RouteRule[], options: CompileOptio
       'ERR_AMBIGUOUS_ROUTES',
       `can match the same requests as another rule with different requirements ` +
         `(${requirementText(a.rule)} vs ${requirementText(b.rule)}); Express would decide by registration order. ` +
-        `Give both the same scopes, or make the patterns disjoint`,
+        `Give both the same scopes and bindings, or make the patterns disjoint`,
       ruleLocation(a.rule),
       ruleLocation(b.rule),
     );
@@ -97,21 +97,26 @@ export function buildTable(rules: readonly RouteRule[], options: CompileOptions 
   if (!Array.isArray(rules)) {
     throw new RouteConfigError('ERR_INVALID_RULE', 'compileRoutes expects an array of rules');
   }
-  const compiled = rules.map((rule, index) => normalizeRule(rule, index, opts));
+  const normalized = rules.map((rule, index) => normalizeRule(rule, index, opts));
   const root = newNode('root', '');
   const alternatives: Alternative[] = [];
-  const seenPatterns = new Map<string, CompiledRule>();
+  const compiled: CompiledRule[] = [];
+  const seenPatterns = new Map<string, NormalizedRule>();
 
-  for (const rule of compiled) {
-    checkDuplicate(rule, opts, seenPatterns);
+  normalized.forEach((base, index) => {
+    checkDuplicate(base, opts, seenPatterns);
+    const patterns: FlatToken[][] = [];
+    flattenPattern(base.path, ruleLocation(base), (tokens) => patterns.push(tokens));
+    const rule = bindRule(base, rules[index]!, patterns, opts);
+    compiled.push(rule);
     const methods = new Set(rule.methods);
     if (methods.has('GET')) methods.add('HEAD');
-    flattenPattern(rule.path, ruleLocation(rule), (tokens, altIndex) => {
+    patterns.forEach((tokens, altIndex) => {
       const alt: Alternative = { rule, altIndex, prio: rule.index * ALT_SLOTS + altIndex, tokens, methods };
       alternatives.push(alt);
       insert(root, alt, opts);
     });
-  }
+  });
   finishTrie(root);
   return { compiled, opts, root, alternatives };
 }

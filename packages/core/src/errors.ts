@@ -16,7 +16,9 @@ export type RouteConfigErrorCode =
   | 'ERR_PUBLIC_WITH_SCOPES'
   | 'ERR_NO_REQUIREMENT'
   | 'ERR_DUPLICATE_ROUTE'
-  | 'ERR_AMBIGUOUS_ROUTES';
+  | 'ERR_AMBIGUOUS_ROUTES'
+  /** A `bind` that cannot hold: a param the pattern lacks, optional or a wildcard, a public rule, a bad claim name. */
+  | 'ERR_INVALID_BINDING';
 
 /** Codes of errors that answer a request. */
 export type RequestErrorCode =
@@ -34,6 +36,8 @@ export type RequestErrorCode =
   | 'ERR_TOKEN_REVOKED'
   /** 403: the token lacks a required scope. */
   | 'ERR_INSUFFICIENT_SCOPE'
+  /** 403: a path param bound to a claim is not the token's (another tenant's data). */
+  | 'ERR_BINDING_MISMATCH'
   /** 403: no rule covers the request (tables deny unknown routes). */
   | 'ERR_NO_ROUTE'
   /** 503: the key set could not be fetched, so the token could not be checked. */
@@ -172,22 +176,31 @@ export class UnauthorizedError extends ChallengeError {
 }
 
 /**
- * 403: the token is valid but lacks scopes (`ERR_INSUFFICIENT_SCOPE`, with `scope="…"`), or no
- * rule covers the request (`ERR_NO_ROUTE`). Not a subclass of `UnauthorizedError`.
+ * 403: the token is valid but lacks scopes (`ERR_INSUFFICIENT_SCOPE`, with `scope="…"`), a path
+ * param bound to a claim is not the token's (`ERR_BINDING_MISMATCH`, with an `error_description`
+ * naming the param and the claim, never a value), or no rule covers the request
+ * (`ERR_NO_ROUTE`). Not a subclass of `UnauthorizedError`.
  */
 export class ForbiddenError extends ChallengeError {
-  declare readonly code: 'ERR_INSUFFICIENT_SCOPE' | 'ERR_NO_ROUTE';
-  /** Scopes the rule requires (empty for `ERR_NO_ROUTE`). */
+  declare readonly code: 'ERR_INSUFFICIENT_SCOPE' | 'ERR_BINDING_MISMATCH' | 'ERR_NO_ROUTE';
+  /** Scopes the rule requires (empty for `ERR_NO_ROUTE` and `ERR_BINDING_MISMATCH`). */
   readonly requiredScopes: readonly string[];
-  constructor(code: ForbiddenError['code'], requiredScopes: readonly string[], realm?: string) {
+  /** The binding that failed (`ERR_BINDING_MISMATCH`): param and claim names, never values. */
+  readonly binding: { readonly param: string; readonly claim: string } | null;
+  constructor(code: ForbiddenError['code'], requiredScopes: readonly string[], realm?: string, binding?: { readonly param: string; readonly claim: string }) {
     super(
       code,
       'Access Forbidden',
       403,
-      requiredScopes.length ? { error: 'insufficient_scope', scope: requiredScopes.join(' ') } : { error: 'insufficient_scope' },
+      binding
+        ? { error: 'insufficient_scope', error_description: `The token is not bound to this ${binding.param} (claim ${binding.claim})` }
+        : requiredScopes.length
+          ? { error: 'insufficient_scope', scope: requiredScopes.join(' ') }
+          : { error: 'insufficient_scope' },
       realm,
     );
     this.requiredScopes = Object.freeze([...requiredScopes]);
+    this.binding = binding ? Object.freeze({ param: binding.param, claim: binding.claim }) : null;
   }
 }
 

@@ -1,7 +1,8 @@
 export { compileRoutes } from './compile-routes';
 export type { RouteTable } from './compile-routes';
 export { checkScope } from './check-scope';
-export type { Decision, DecisionReason, ScopeRequest } from './check-scope';
+export { unmetBinding } from './check-scope';
+export type { ClaimsInput, Decision, DecisionReason, ScopeRequest } from './check-scope';
 export { parseScopes } from './scopes';
 export type { ScopesInput } from './scopes';
 export {
@@ -34,6 +35,7 @@ export type {
   RouteMatch,
   RouteParams,
   LookupResult,
+  Binding,
 } from './types';
 export { bearerToken } from './bearer';
 export type { AuthorizationInput } from './bearer';
@@ -45,3 +47,4 @@ export type { AuthorizeRequest, AuthorizeOptions, Authorization } from './author
 export type { JWTPayload, JWTHeaderParameters, JSONWebKeySet, JWK } from 'jose';
 export { analyzeRoutes } from './analyze-routes';
 export type { RouteAnalysis, RouteFinding, FindingKind } from './analyze-routes';
+export { requirementText, bindingsText } from './rule-validation';

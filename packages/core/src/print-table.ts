@@ -1,4 +1,5 @@
 /** The readable debug print of a compiled table: the trie, one node per line. */
+import { bindingsText } from './rule-validation';
 import type { TrieEnd, TrieNode, TrieTail } from './trie';
 import type { CompiledRule, ResolvedCompileOptions } from './types';
 
@@ -8,6 +9,8 @@ export function printTable(root: TrieNode, rules: readonly CompiledRule[], optio
     options.strict ? 'strict trailing slash' : 'optional trailing slash',
     options.readAllScope ? `read-all scope ${options.readAllScope}` : 'no read-all scope',
   ];
+  const bind = Object.entries(options.bind);
+  if (bind.length) flags.push(`binds ${bind.map(([param, claim]) => `:${param} = claim ${claim}`).join(', ')}`);
   const lines = [`RouteTable: ${rules.length} rule${rules.length === 1 ? '' : 's'} (${flags.join(', ')})`, '/' + endsText(root)];
   printChildren(root, '', lines);
   return lines.join('\n');
@@ -46,5 +49,6 @@ function endText(end: TrieEnd): string {
     : rule.anyOf.length === 1 && rule.anyOf[0]!.length === 0
       ? 'authenticated'
       : rule.anyOf.map((alt) => alt.join(' + ')).join(' | ');
-  return `  [${rule.methods.join(',')} → ${need}  #${rule.index}]`;
+  const bound = rule.bindings.length ? `  ${bindingsText(rule.bindings)}` : '';
+  return `  [${rule.methods.join(',')} → ${need}${bound}  #${rule.index}]`;
 }

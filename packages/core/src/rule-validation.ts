@@ -5,17 +5,31 @@
  */
 import { foldCase } from './case-fold';
 import { RouteConfigError, type RuleLocation } from './errors';
-import type { CompiledRule, CompileOptions, ResolvedCompileOptions, RouteRule } from './types';
+import type { FlatToken } from './pattern';
+import type { Binding, CompiledRule, CompileOptions, ResolvedCompileOptions, RouteRule } from './types';
 
 /** RFC 9110 token: what a method name may be. */
 const METHOD_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** RFC 6749 scope-token: printable ASCII but space, `"` and `\`. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
+/** A claim name: any text but control characters, bounded. */
+const CLAIM_NAME = /^[^\x00-\x1f\x7f]{1,256}$/;
+const NO_BINDINGS: readonly Binding[] = Object.freeze([]);
+
+/** A rule's requirement in words: scopes (`a b | c`), then its bindings. */
 export function requirementText(rule: CompiledRule): string {
-  if (rule.public) return 'public';
-  if (rule.anyOf.length === 1 && rule.anyOf[0]!.length === 0) return 'any authenticated caller';
-  return rule.anyOf.map((alt) => alt.join(' ')).join(' | ');
+  const scopes = rule.public
+    ? 'public'
+    : rule.anyOf.length === 1 && rule.anyOf[0]!.length === 0
+      ? 'any authenticated caller'
+      : rule.anyOf.map((alt) => alt.join(' ')).join(' | ');
+  return rule.bindings.length ? `${scopes}, ${bindingsText(rule.bindings)}` : scopes;
+}
+
+/** Bindings in words: `:environmentId = claim environment_id`. */
+export function bindingsText(bindings: readonly Binding[]): string {
+  return bindings.map((b) => `:${b.param} = claim ${b.claim}`).join(', ');
 }
 
 /** Drop duplicate alternatives and those implied by a smaller one (`[[a], [a, b]]` is `[[a]]`). */
@@ -28,10 +42,12 @@ function simplify(alternatives: string[][]): string[][] {
   return out;
 }
 
-/** A canonical form of a rule's requirement, equal for equivalent requirements. */
+/** A canonical form of a rule's requirement (scopes and bindings), equal for equivalent requirements. */
 export function requirementKey(rule: CompiledRule): string {
   if (rule.public) return '\0public';
-  return rule.anyOf.map((alt) => [...alt].sort().join(' ')).sort().join('|');
+  const scopes = rule.anyOf.map((alt) => [...alt].sort().join(' ')).sort().join('|');
+  if (rule.bindings.length === 0) return scopes;
+  return `${scopes}\0${rule.bindings.map((b) => `${b.param}\0${b.claim}`).sort().join('\0')}`;
 }
 
 export function resolveOptions(options: CompileOptions): ResolvedCompileOptions {
@@ -64,6 +80,7 @@ export function resolveOptions(options: CompileOptions): ResolvedCompileOptions 
     strict: options.strict ?? false,
     readAllScope: readAll,
     knownScopes: known,
+    bind: readBindMap(options.bind, (message) => new RouteConfigError('ERR_INVALID_OPTION', `option bind ${message}`)),
   });
 }
 
@@ -71,7 +88,67 @@ export function ruleLocation(rule: { index: number; methods: readonly string[]; 
   return { index: rule.index, method: rule.methods.join(',') || '?', path: rule.path };
 }
 
-export function normalizeRule(rule: RouteRule, index: number, opts: ResolvedCompileOptions): CompiledRule {
+/** `{ param: claim }`, checked and copied (null prototype: a param may be called `constructor`). */
+function readBindMap(value: unknown, fail: (message: string) => RouteConfigError): Readonly<Record<string, string>> {
+  const out = Object.create(null) as Record<string, string>;
+  if (value === undefined) return Object.freeze(out);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw fail('must be an object { param: claim }');
+  for (const [param, claim] of Object.entries(value as Record<string, unknown>)) {
+    if (param === '') throw fail('names an empty param');
+    if (typeof claim !== 'string' || !CLAIM_NAME.test(claim)) {
+      throw fail(`binds :${param} to an invalid claim name (a non-empty string without control characters, at most 256 long)`);
+    }
+    out[param] = claim;
+  }
+  return Object.freeze(out);
+}
+
+/** A rule validated, before its pattern is flattened and its bindings resolved (see `bindRule`). */
+export type NormalizedRule = Omit<CompiledRule, 'bindings'>;
+
+/**
+ * A rule's bindings, from its own `bind` and the table's, checked against the pattern's
+ * alternatives: a bound param must be a `:param` (not a wildcard) in every alternative, so no
+ * request can match the rule without it. Returns the frozen `CompiledRule`.
+ */
+export function bindRule(rule: NormalizedRule, raw: RouteRule, alternatives: readonly (readonly FlatToken[])[], opts: ResolvedCompileOptions): CompiledRule {
+  const loc = ruleLocation(rule);
+  const fail = (message: string) => new RouteConfigError('ERR_INVALID_BINDING', message, loc);
+  const own = readBindMap(raw.bind, (message) => fail(`bind ${message}`));
+  const ownParams = Object.keys(own);
+  if (rule.public && ownParams.length) throw fail('a public rule cannot bind params to claims: no token is read');
+  // Each name's kind in each alternative: a bound name must be a param in all of them.
+  const kinds = alternatives.map((tokens) => {
+    const m = new Map<string, 'param' | 'wildcard'>();
+    for (const t of tokens) if (t.type !== 'text') m.set(t.name, t.type);
+    return m;
+  });
+  const inPattern = (name: string) => kinds.some((m) => m.has(name));
+  for (const param of ownParams) {
+    if (!inPattern(param)) throw fail(`bind names :${param}, which the pattern does not have`);
+  }
+  if (rule.public) return Object.freeze({ ...rule, bindings: NO_BINDINGS });
+  const bindings: Binding[] = [];
+  const seen = new Set<string>();
+  // In the pattern's order (first alternative is the fullest), so prints read left to right.
+  for (const m of kinds) {
+    for (const name of m.keys()) {
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const claim = own[name] ?? opts.bind[name];
+      if (claim === undefined) continue;
+      const source = own[name] !== undefined ? 'bind' : 'the table-wide bind option';
+      if (kinds.some((k) => k.get(name) === 'wildcard')) throw fail(`${source} binds *${name}, a wildcard: only a :param (one segment) can be bound`);
+      if (kinds.some((k) => !k.has(name))) {
+        throw fail(`${source} binds :${name}, which is optional in this pattern: a request without it could not be checked`);
+      }
+      bindings.push(Object.freeze({ param: name, claim }));
+    }
+  }
+  return Object.freeze({ ...rule, bindings: bindings.length ? Object.freeze(bindings) : NO_BINDINGS });
+}
+
+export function normalizeRule(rule: RouteRule, index: number, opts: ResolvedCompileOptions): NormalizedRule {
   const where = (method: string, path: string): RuleLocation => ({ index, method, path });
   if (rule === null || typeof rule !== 'object') {
     throw new RouteConfigError('ERR_INVALID_RULE', 'a rule must be an object', where('?', '?'));
@@ -155,7 +232,7 @@ export function normalizeRule(rule: RouteRule, index: number, opts: ResolvedComp
   });
 }
 
-export function checkDuplicate(rule: CompiledRule, opts: ResolvedCompileOptions, seen: Map<string, CompiledRule>): void {
+export function checkDuplicate(rule: NormalizedRule, opts: ResolvedCompileOptions, seen: Map<string, NormalizedRule>): void {
   const key = opts.caseSensitive ? rule.path : foldCase(rule.path);
   for (const method of rule.methods) {
     const other = seen.get(`${method} ${key}`);

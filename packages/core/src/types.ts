@@ -12,6 +12,20 @@ export interface RouteRule {
   public?: boolean;
   /** Free text, shown in debug prints and reports. */
   description?: string;
+  /**
+   * Path params bound to token claims, `{ param: claim }`: the request passes only if the
+   * decoded param equals the claim's value (a string, or one of an array of strings). Adds to
+   * (and, for the same param, overrides) the table-wide `bind` option. Not on public rules.
+   */
+  bind?: Readonly<Record<string, string>>;
+}
+
+/** A path param bound to a token claim. */
+export interface Binding {
+  /** The `:param` of the pattern. */
+  readonly param: string;
+  /** The top-level claim whose value (a string, or an array of strings) the param must equal. */
+  readonly claim: string;
 }
 
 /** A rule as the compiled table keeps it: normalised, frozen, with its position. */
@@ -27,6 +41,8 @@ export interface CompiledRule {
   readonly anyOf: readonly (readonly string[])[];
   readonly public: boolean;
   readonly description: string | undefined;
+  /** Params bound to claims (from the rule's `bind` and the table's), in the order of the pattern; `[]` for none. */
+  readonly bindings: readonly Binding[];
 }
 
 /** Route parameters, decoded as Express decodes them; wildcards give arrays of segments. */
@@ -48,6 +64,12 @@ export interface CompileOptions {
   readAllScope?: string | null;
   /** When given, a rule naming any scope outside this set is a compile error. Default: any scope. */
   knownScopes?: Iterable<string>;
+  /**
+   * Table-wide bindings, `{ param: claim }`: every non-public rule whose pattern has `:param`
+   * binds it to `claim` (a rule's own `bind` may name another claim for it). Default: none.
+   * @example { environmentId: 'environment_id' }
+   */
+  bind?: Readonly<Record<string, string>>;
 }
 
 /** The options a table was compiled with, defaults filled in. */
@@ -56,6 +78,8 @@ export interface ResolvedCompileOptions {
   readonly strict: boolean;
   readonly readAllScope: string | null;
   readonly knownScopes: ReadonlySet<string> | null;
+  /** Table-wide bindings (`{}` for none). */
+  readonly bind: Readonly<Record<string, string>>;
 }
 
 /** What a lookup found. */

@@ -35,6 +35,22 @@ const cases: Case[] = [
   ['option caseSensitive not boolean', [ok], { caseSensitive: 'yes' }, 'ERR_INVALID_OPTION', /caseSensitive must be a boolean/],
   ['option readAllScope invalid', [ok], { readAllScope: 'all read' }, 'ERR_INVALID_OPTION', /readAllScope/],
   ['option knownScopes a string', [ok], { knownScopes: 'a' }, 'ERR_INVALID_OPTION', /knownScopes/],
+  // Bindings: every one that could not hold on some request is refused at build time.
+  ['bind a param the pattern lacks', [{ method: 'GET', path: '/t/:tenant', scopes: [], bind: { tenantId: 'tid' } }], undefined, 'ERR_INVALID_BINDING', /rule #0 \(GET "\/t\/:tenant"\): bind names :tenantId, which the pattern does not have/],
+  ['bind on a public rule', [{ method: 'GET', path: '/t/:tenant', public: true, bind: { tenant: 'tid' } }], undefined, 'ERR_INVALID_BINDING', /rule #0 .*a public rule cannot bind/],
+  ['bind a wildcard', [{ method: 'GET', path: '/t/*tenant', scopes: [], bind: { tenant: 'tid' } }], undefined, 'ERR_INVALID_BINDING', /binds \*tenant, a wildcard/],
+  ['bind an optional param', [{ method: 'GET', path: '/t{/:tenant}', scopes: [], bind: { tenant: 'tid' } }], undefined, 'ERR_INVALID_BINDING', /:tenant, which is optional in this pattern/],
+  ['table-wide bind of an optional param', [ok, { method: 'GET', path: '/t{/:tenant}/x', scopes: [] }], { bind: { tenant: 'tid' } }, 'ERR_INVALID_BINDING', /rule #1 .*the table-wide bind option binds :tenant, which is optional/],
+  ['table-wide bind of a wildcard', [{ method: 'GET', path: '/t/*tenant', scopes: [] }], { bind: { tenant: 'tid' } }, 'ERR_INVALID_BINDING', /rule #0 .*the table-wide bind option binds \*tenant, a wildcard/],
+  ['bind not an object', [{ method: 'GET', path: '/t/:tenant', scopes: [], bind: 'tid' }], undefined, 'ERR_INVALID_BINDING', /bind must be an object/],
+  ['bind an array', [{ method: 'GET', path: '/t/:tenant', scopes: [], bind: ['tenant'] }], undefined, 'ERR_INVALID_BINDING', /bind must be an object/],
+  ['bind to an empty claim name', [{ method: 'GET', path: '/t/:tenant', scopes: [], bind: { tenant: '' } }], undefined, 'ERR_INVALID_BINDING', /binds :tenant to an invalid claim name/],
+  ['bind to a claim that is not a string', [{ method: 'GET', path: '/t/:tenant', scopes: [], bind: { tenant: true } }], undefined, 'ERR_INVALID_BINDING', /invalid claim name/],
+  ['bind to a claim name with a control character', [{ method: 'GET', path: '/t/:tenant', scopes: [], bind: { tenant: 't\nid' } }], undefined, 'ERR_INVALID_BINDING', /invalid claim name/],
+  ['option bind not an object', [ok], { bind: 'tenant' }, 'ERR_INVALID_OPTION', /option bind must be an object/],
+  ['option bind to a bad claim', [ok], { bind: { tenant: 42 } }, 'ERR_INVALID_OPTION', /option bind binds :tenant to an invalid claim name/],
+  ['ambiguous: same scopes, one bound', [{ method: 'GET', path: '/t/:tenant', scopes: ['a'], bind: { tenant: 'tid' } }, { method: 'GET', path: '/t/shared', scopes: ['a'] }], undefined, 'ERR_AMBIGUOUS_ROUTES', /a, :tenant = claim tid vs a\)/],
+  ['ambiguous: same scopes, bound to other claims', [{ method: 'GET', path: '/t/:tenant', scopes: ['a'], bind: { tenant: 'tid' } }, { method: 'GET', path: '/t/:org', scopes: ['a'], bind: { org: 'org' } }], undefined, 'ERR_AMBIGUOUS_ROUTES', /:tenant = claim tid vs a, :org = claim org/],
 ];
 
 describe.each(cases)('%s', (_name, rules, options, code, message) => {
@@ -67,5 +83,46 @@ const allowed: Allowed[] = [
 describe.each(allowed)('compiles: %s', (_name, rules, options) => {
   test('no error', () => {
     expect(compileRoutes(rules, options).rules).toHaveLength(rules.length);
+  });
+});
+
+describe('bindings that compile', () => {
+  test('a rule binds its own params; the table option binds every non-public rule with the param', () => {
+    const table = compileRoutes(
+      [
+        { method: 'GET', path: '/t/:tenant/u/:user', scopes: ['a'], bind: { user: 'sub' } },
+        { method: 'GET', path: '/t/:tenant/docs', public: true },
+        { method: 'GET', path: '/t/:tenant/x', scopes: ['a'], bind: { tenant: 'org' } },
+        { method: 'GET', path: '/t/:tenant/:file.:ext', scopes: ['a'] },
+        { method: 'GET', path: '/free/:id', scopes: ['a'] },
+      ],
+      { bind: { tenant: 'tid' } },
+    );
+    expect(table.rules.map((r) => r.bindings)).toEqual([
+      [{ param: 'tenant', claim: 'tid' }, { param: 'user', claim: 'sub' }],
+      [],
+      [{ param: 'tenant', claim: 'org' }],
+      [{ param: 'tenant', claim: 'tid' }],
+      [],
+    ]);
+    expect(Object.isFrozen(table.rules[0]!.bindings)).toBe(true);
+    expect(Object.isFrozen(table.rules[0]!.bindings[0])).toBe(true);
+    expect(table.toString()).toContain(':tenant = claim tid, :user = claim sub');
+    expect(table.toString()).toMatch(/binds :tenant = claim tid/);
+  });
+
+  test('overlapping rules with the same scopes and bindings compile (harmless overlap)', () => {
+    expect(() =>
+      compileRoutes([
+        { method: 'GET', path: '/t/:tenant/a', scopes: ['a'] },
+        { method: 'GET', path: '/t/:tenant/:x', scopes: ['a'] },
+      ], { bind: { tenant: 'tid' } }),
+    ).not.toThrow();
+  });
+
+  test('a param named like an Object.prototype key binds as any other', () => {
+    const table = compileRoutes([{ method: 'GET', path: '/t/:constructor', scopes: [], bind: { constructor: 'tid' } }]);
+    expect(table.rules[0]!.bindings).toEqual([{ param: 'constructor', claim: 'tid' }]);
+    expect(() => compileRoutes([{ method: 'GET', path: '/t/:id', scopes: [], bind: JSON.parse('{"__proto__": "tid"}') }])).toThrow(/bind names :__proto__, which the pattern does not have/);
   });
 });

@@ -90,7 +90,7 @@ test('a compiled table is immutable and exposes its rules', () => {
   expect(Object.isFrozen(table.rules)).toBe(true);
   expect(Object.isFrozen(table.rules[0])).toBe(true);
   expect(table.rules.map((r) => r.path)).toEqual(rules.map((r) => r.path));
-  expect(table.options).toEqual({ caseSensitive: false, strict: false, readAllScope: 'all.read', knownScopes: null });
+  expect(table.options).toEqual({ caseSensitive: false, strict: false, readAllScope: 'all.read', knownScopes: null, bind: {} });
 });
 
 test('toString prints the tree with methods and scopes', () => {

@@ -9,14 +9,14 @@ import { join } from 'node:path';
 const root = join(__dirname, '..', '..', '..');
 const run = (args: string[]): string => execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8' }).trim();
 
-const probe = `checkScope(dynamicTable, { method: 'GET', path: '/environments/e/users' }, 'environment.users.read').reason + ' ' + typeof ScopeGateError + ' ' + dynamicRoutes.length`;
+const probe = `checkScope(dynamicTable, { method: 'GET', path: '/environments/e/users' }, 'environment.users.read', { environment_id: 'e' }).reason + ' ' + checkScope(dynamicTable, { method: 'GET', path: '/environments/f/users' }, 'environment.users.read', { environment_id: 'e' }).reason + ' ' + typeof ScopeGateError + ' ' + dynamicRoutes.length`;
 
 test('CommonJS: require by package name', () => {
   const out = run([
     '-e',
     `const { checkScope, ScopeGateError } = require('@scopegate/core'); const { dynamicTable, dynamicRoutes } = require('@scopegate/dynamic'); console.log(${probe})`,
   ]);
-  expect(out).toBe('scope function 132');
+  expect(out).toBe('scope binding-mismatch function 132');
 });
 
 test('@scopegate/express loads from both module systems, with jose (ESM-only) behind core', () => {
@@ -30,7 +30,7 @@ test('ES modules: import by package name with named exports', () => {
     '-e',
     `import { checkScope, ScopeGateError } from '@scopegate/core'; import { dynamicTable, dynamicRoutes } from '@scopegate/dynamic'; console.log(${probe})`,
   ]);
-  expect(out).toBe('scope function 132');
+  expect(out).toBe('scope binding-mismatch function 132');
 });
 
 test.each(['core', 'dynamic', 'express'])('@scopegate/%s: exports map lists types first and ships declarations', (name) => {

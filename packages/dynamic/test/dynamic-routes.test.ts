@@ -1,11 +1,13 @@
 /**
- * Every Dynamic route, on a concrete path with random param values: allowed with its own scope,
- * denied with each other scope alone, `all.read` allowed iff GET, HEAD as GET, and the Express
- * variants (trailing slash, upper case, percent-encoding) decided as Express would route them.
+ * Every Dynamic route, on a concrete path with random param values: allowed with its own scope
+ * (and its own environment), denied with each other scope alone, `all.read` allowed iff GET,
+ * HEAD as GET, the Express variants (trailing slash, upper case, percent-encoding) decided as
+ * Express would route them, and every route with `:environmentId` refused to a token of another
+ * environment, whatever its scopes.
  */
 import { match } from 'path-to-regexp';
 import { checkScope } from '@scopegate/core';
-import { dynamicRoutes, dynamicScopeNames, dynamicTable } from '@scopegate/dynamic';
+import { DYNAMIC_ENVIRONMENT_CLAIM, dynamicRoutes, dynamicScopeNames, dynamicTable } from '@scopegate/dynamic';
 
 let seed = 0xd1a;
 const random = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
@@ -27,12 +29,16 @@ function expressRoute(method: string, path: string): number | null {
 
 const cases = dynamicRoutes.map((rule, index) => [`#${index} ${rule.method} ${rule.path}`, rule, index, concrete(rule.path)] as const);
 
+/** A token's claims in the environment of `params` (none when the route names no environment). */
+const claimsOf = (params: Record<string, string>) => (params.environmentId === undefined ? {} : { [DYNAMIC_ENVIRONMENT_CLAIM]: params.environmentId });
+
 describe.each(cases)('%s', (_name, rule, index, { path, params }) => {
   const own = rule.scopes[0];
   const others = dynamicScopeNames.filter((s) => s !== own && s !== 'all.read');
+  const claims = claimsOf(params);
 
   test('matches its own rule with the params decoded', () => {
-    const d = checkScope(dynamicTable, { method: rule.method, path }, own ?? '');
+    const d = checkScope(dynamicTable, { method: rule.method, path }, own ?? '', claims);
     expect(d.rule?.index).toBe(index);
     expect({ ...d.params }).toEqual(params);
     expect(d.allowed).toBe(true);
@@ -45,20 +51,20 @@ describe.each(cases)('%s', (_name, rule, index, { path, params }) => {
 
   test('each other scope alone is denied (or enough, for the scope-free route)', () => {
     for (const scope of others) {
-      const d = checkScope(dynamicTable, { method: rule.method, path }, scope);
+      const d = checkScope(dynamicTable, { method: rule.method, path }, scope, claims);
       expect({ scope, allowed: d.allowed }).toEqual({ scope, allowed: own === undefined });
       if (own) expect([...d.missing]).toEqual([own]);
     }
   });
 
   test('all.read is allowed iff the route is a GET', () => {
-    const d = checkScope(dynamicTable, { method: rule.method, path }, 'all.read');
+    const d = checkScope(dynamicTable, { method: rule.method, path }, 'all.read', claims);
     expect(d.allowed).toBe(rule.method === 'GET');
     if (own) expect(d.reason).toBe(rule.method === 'GET' ? 'read-all' : 'insufficient-scope');
   });
 
   test('HEAD behaves as GET', () => {
-    const d = checkScope(dynamicTable, { method: 'HEAD', path }, own ?? '');
+    const d = checkScope(dynamicTable, { method: 'HEAD', path }, own ?? '', claims);
     if (rule.method === 'GET') expect([d.rule?.index, d.allowed]).toEqual([index, true]);
     else expect(d.rule?.index ?? null).toBe(expressRoute('HEAD', path));
   });
@@ -100,4 +106,60 @@ test('the compiled table knows the 18 scopes and all.read', () => {
   expect(dynamicTable.rules).toHaveLength(132);
   expect(dynamicTable.options.readAllScope).toBe('all.read');
   expect([...dynamicTable.options.knownScopes!]).toEqual([...dynamicScopeNames]);
+});
+
+/** Every rule with `:environmentId`: a token of environment A never reaches environment B's data. */
+const bound = cases.filter(([, rule]) => rule.path.includes(':environmentId'));
+
+describe.each(bound)('%s: bound to the token\'s environment', (_name, rule, index, { path, params }) => {
+  const own = rule.scopes[0]!;
+  const envA = params.environmentId!;
+  const envB = envA + 'b';
+  const onB = path.replace(`/environments/${envA}`, `/environments/${envB}`);
+  const scopeSets = rule.method === 'GET' ? [own, 'all.read', `${own} all.read`] : [own, `${own} all.read`];
+
+  test.each(scopeSets)('a token of A holding %j: allowed on A, refused on B', (scopes) => {
+    const a = checkScope(dynamicTable, { method: rule.method, path }, scopes, { [DYNAMIC_ENVIRONMENT_CLAIM]: envA });
+    expect([a.allowed, a.rule?.index]).toEqual([true, index]);
+    const b = checkScope(dynamicTable, { method: rule.method, path: onB }, scopes, { [DYNAMIC_ENVIRONMENT_CLAIM]: envA });
+    expect([b.allowed, b.reason, b.rule?.index]).toEqual([false, 'binding-mismatch', index]);
+    expect(b.binding).toEqual({ param: 'environmentId', claim: DYNAMIC_ENVIRONMENT_CLAIM });
+  });
+
+  test('the claim missing, of another type, or another spelling of the id: refused', () => {
+    const refused = (claims: Record<string, unknown> | undefined, p = path) => checkScope(dynamicTable, { method: rule.method, path: p }, own, claims).reason;
+    expect(refused(undefined)).toBe('binding-mismatch');
+    expect(refused({})).toBe('binding-mismatch');
+    expect(refused({ environmentId: envA, projectEnvironmentId: envA })).toBe('binding-mismatch'); // only the bound claim counts
+    expect(refused({ [DYNAMIC_ENVIRONMENT_CLAIM]: null })).toBe('binding-mismatch');
+    expect(refused({ [DYNAMIC_ENVIRONMENT_CLAIM]: { id: envA } })).toBe('binding-mismatch');
+    expect(refused({ [DYNAMIC_ENVIRONMENT_CLAIM]: [envA, 7] })).toBe('binding-mismatch');
+    expect(refused({ [DYNAMIC_ENVIRONMENT_CLAIM]: envA.toUpperCase() })).toBe('binding-mismatch');
+    // Case-insensitive routing, case-sensitive ids: the upper-cased path is the same route, another id.
+    expect(refused({ [DYNAMIC_ENVIRONMENT_CLAIM]: envA }, path.replace(envA, envA.toUpperCase()))).toBe('binding-mismatch');
+  });
+
+  test('an array claim passes on each environment it names, and only those', () => {
+    const claims = { [DYNAMIC_ENVIRONMENT_CLAIM]: ['other', envA] };
+    expect(checkScope(dynamicTable, { method: rule.method, path }, own, claims).allowed).toBe(true);
+    expect(checkScope(dynamicTable, { method: rule.method, path: onB }, own, claims).reason).toBe('binding-mismatch');
+  });
+
+  test('a percent-encoded id is compared decoded, as the handler will see it', () => {
+    const encoded = path.replace(`/environments/${envA}`, `/environments/%${envA.charCodeAt(0).toString(16)}${envA.slice(1)}`);
+    expect(checkScope(dynamicTable, { method: rule.method, path: encoded }, own, { [DYNAMIC_ENVIRONMENT_CLAIM]: envA }).allowed).toBe(true);
+    const encodedB = onB.replace(`/environments/${envB}`, `/environments/${envB.slice(0, -1)}%62`);
+    expect(checkScope(dynamicTable, { method: rule.method, path: encodedB }, own, { [DYNAMIC_ENVIRONMENT_CLAIM]: envA }).reason).toBe('binding-mismatch');
+  });
+});
+
+test('every rule with :environmentId is bound, and only those', () => {
+  expect(bound.length).toBeGreaterThan(90);
+  for (const rule of dynamicTable.rules) {
+    expect({ path: rule.path, bindings: rule.bindings }).toEqual({
+      path: rule.path,
+      bindings: rule.path.includes(':environmentId') ? [{ param: 'environmentId', claim: 'environment_id' }] : [],
+    });
+  }
+  expect({ ...dynamicTable.options.bind }).toEqual({ environmentId: 'environment_id' });
 });

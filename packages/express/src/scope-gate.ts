@@ -11,6 +11,7 @@ import {
   compileRoutes,
   ConfigError,
   createVerifier,
+  ForbiddenError,
   InternalError,
   ScopeGateError,
   type Authorization,
@@ -36,6 +37,7 @@ export type GateReason =
   | 'bad-path'
   | 'no-route'
   | 'insufficient-scope'
+  | 'binding-mismatch'
   | 'keys-unavailable'
   | 'revocation-unavailable'
   | 'error';
@@ -56,6 +58,8 @@ export interface DecisionEvent {
   readonly sub: string | null;
   /** The token's `jti`, when it has one. */
   readonly jti: string | null;
+  /** The binding that failed (`binding-mismatch`): the param and claim names, never their values. */
+  readonly binding: { readonly param: string; readonly claim: string } | null;
   /** `'report'` when the gate only reports (a refused request still went through). */
   readonly mode: 'enforce' | 'report';
 }
@@ -138,7 +142,8 @@ export function scopeGate(options: ScopeGateOptions): RequestHandler {
       try {
         const found = table.lookup(req.method, path);
         const pattern = found.kind === 'no-route' ? null : found.rule.path;
-        onDecision(event(req, path, pattern, false, reasonOf(error), error.status, error.code, error.subject ?? null, mode), req);
+        const binding = error instanceof ForbiddenError ? error.binding : null;
+        onDecision(event(req, path, pattern, false, reasonOf(error), error.status, error.code, error.subject ?? null, mode, binding), req);
       } catch {
         // Already refusing: a failing logger cannot change that.
       }
@@ -321,6 +326,8 @@ function reasonOf(error: ScopeGateError): GateReason {
       return 'no-route';
     case 'ERR_INSUFFICIENT_SCOPE':
       return 'insufficient-scope';
+    case 'ERR_BINDING_MISMATCH':
+      return 'binding-mismatch';
     case 'ERR_KEYS_UNAVAILABLE':
       return 'keys-unavailable';
     case 'ERR_REVOCATION_UNAVAILABLE':
@@ -340,6 +347,7 @@ function event(
   code: string | null,
   claims: Readonly<Record<string, unknown>> | null,
   mode: 'enforce' | 'report',
+  binding: DecisionEvent['binding'] = null,
 ): DecisionEvent {
   return {
     method: req.method,
@@ -351,6 +359,7 @@ function event(
     code,
     sub: typeof claims?.sub === 'string' ? claims.sub : null,
     jti: typeof claims?.jti === 'string' ? claims.jti : null,
+    binding,
     mode,
   };
 }

@@ -1,7 +1,10 @@
 /**
  * The gate decides on what Express routes, as properties over random tables and requests sent to
- * real Express 5 apps (one gated, one twin without the gate):
- * 1. no bypass: a handler runs only for a token holding its rule's scopes (or public / all.read);
+ * real Express 5 apps (one gated, one twin without the gate). Rules bind random params to
+ * claims (their own `bind` and a table-wide one); tokens carry random claims.
+ * 1. no bypass: a handler runs only for a token holding its rule's scopes (or public / all.read)
+ *    and only if every param it binds, as Express handed it to the handler, equals the token's
+ *    claim (a string, or one of an array of strings);
  * 2. no false denial: a request the token may make reaches the handler Express dispatches it to;
  * 3. checkScope and table.match agree with the middleware.
  * CI runs a bounded count; FUZZ_RUNS=<requests> npm run fuzz runs a long campaign.
@@ -9,7 +12,7 @@
 import fc from 'fast-check';
 import { dynamicRoutes, dynamicScopeNames } from '@scopegate/dynamic';
 import type { RouteRule } from '@scopegate/core';
-import { checkOne, closeAgent, makeCompilable, mintTokens, newTally, requestArb, SCOPES, startPair, subsets, tableArb, type Tally } from './support/differential';
+import { checkOne, CLAIMS, closeAgent, makeCompilable, newTally, requestArb, SCOPES, startPair, subsets, tableArb, type Tally } from './support/differential';
 
 const TOTAL = Number(process.env.FUZZ_RUNS ?? 3000);
 const PER_TABLE = 50;
@@ -23,11 +26,6 @@ const DYNAMIC_SETS = [
   [...dynamicScopeNames].filter((s) => s !== 'all.read'),
   [],
 ];
-let tokenFor: (scopes: string[]) => string;
-
-beforeAll(async () => {
-  tokenFor = await mintTokens([...RANDOM_SETS, ...DYNAMIC_SETS]);
-});
 afterAll(() => closeAgent());
 
 function report(name: string, tally: Tally): void {
@@ -41,7 +39,7 @@ test(`random tables: ${TOTAL} requests, no bypass, no false denial, checkScope a
     fc.asyncProperty(
       tableArb.chain(({ rules, options }) => {
         const table = makeCompilable(rules, options);
-        return fc.tuple(fc.constant(table), fc.constant(options), fc.array(requestArb(table, RANDOM_SETS, tokenFor), { minLength: PER_TABLE, maxLength: PER_TABLE }));
+        return fc.tuple(fc.constant(table), fc.constant(options), fc.array(requestArb(table, RANDOM_SETS, CLAIMS), { minLength: PER_TABLE, maxLength: PER_TABLE }));
       }),
       async ([rules, options, requests]) => {
         const pair = await startPair(rules, options);
@@ -63,6 +61,9 @@ test(`random tables: ${TOTAL} requests, no bypass, no false denial, checkScope a
   // The generator reaches every outcome, so the properties are exercised, not vacuous.
   expect(tally.handlerRan).toBeGreaterThan(tally.requests / 20);
   expect(tally.refusedByGate).toBeGreaterThan(tally.requests / 20);
+  // Bound routes are both reached and refused for their bindings.
+  expect(tally.boundHandlerRan).toBeGreaterThan(tally.requests / 100);
+  expect(tally.refusedForBinding).toBeGreaterThan(tally.requests / 100);
 }, Math.max(60_000, TOTAL * 20));
 
 describe.each([
@@ -72,10 +73,10 @@ describe.each([
   test(`${Math.ceil(TOTAL / 2)} requests`, async () => {
     const tally = newTally();
     const rules = dynamicRoutes as readonly RouteRule[];
-    const pair = await startPair(rules, { ...options, readAllScope: 'all.read' });
+    const pair = await startPair(rules, { ...options, readAllScope: 'all.read', bind: { environmentId: 'environment_id' } });
     try {
       await fc.assert(
-        fc.asyncProperty(requestArb(rules, DYNAMIC_SETS, tokenFor), async (spec) => {
+        fc.asyncProperty(requestArb(rules, DYNAMIC_SETS, ['environment_id']), async (spec) => {
           const problems = await checkOne(pair, rules, spec, tally);
           if (problems.length) throw new Error(problems.join('; '));
         }),
@@ -88,5 +89,7 @@ describe.each([
     expect(tally.bypasses + tally.falseDenials + tally.disagreements).toBe(0);
     expect(tally.handlerRan).toBeGreaterThan(tally.requests / 20);
     expect(tally.refusedByGate).toBeGreaterThan(tally.requests / 20);
+    expect(tally.boundHandlerRan).toBeGreaterThan(tally.requests / 100);
+    expect(tally.refusedForBinding).toBeGreaterThan(tally.requests / 100);
   }, Math.max(60_000, TOTAL * 20));
 });

@@ -14,7 +14,7 @@ const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 beforeAll(async () => {
   key = await makeKey('ES256');
-  allRead = await sign(key, { scope: 'all.read' });
+  allRead = await sign(key, { scope: 'all.read', environment_id: 'environmentId-7f3a' });
   const app = express();
   app.use(scopeGate({ routes: dynamicTable, verifier: { algorithms: ['ES256'], jwks: { keys: [key.publicJwk] } } }));
   dynamicRoutes.forEach((rule, index) => {

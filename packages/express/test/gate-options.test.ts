@@ -99,9 +99,9 @@ test('onDecision gets one event per request, with sub and jti, never the token',
   await request(app).get('/items/1').set('Authorization', `Bearer ${await sign(HS_SECRET, { scope: 'x' })}`);
   await request(app).get('/items/1').set('Authorization', 'Bearer not.a.token');
   expect(events).toEqual([
-    { method: 'GET', path: '/items/1', pattern: '/items/:id', allowed: true, reason: 'scope', status: null, code: null, sub: 'user-1', jti: 'j-9', mode: 'enforce' },
-    { method: 'GET', path: '/items/1', pattern: '/items/:id', allowed: false, reason: 'insufficient-scope', status: 403, code: 'ERR_INSUFFICIENT_SCOPE', sub: 'user-1', jti: null, mode: 'enforce' },
-    { method: 'GET', path: '/items/1', pattern: '/items/:id', allowed: false, reason: 'invalid-token', status: 401, code: 'ERR_TOKEN_INVALID', sub: null, jti: null, mode: 'enforce' },
+    { method: 'GET', path: '/items/1', pattern: '/items/:id', allowed: true, reason: 'scope', status: null, code: null, sub: 'user-1', jti: 'j-9', binding: null, mode: 'enforce' },
+    { method: 'GET', path: '/items/1', pattern: '/items/:id', allowed: false, reason: 'insufficient-scope', status: 403, code: 'ERR_INSUFFICIENT_SCOPE', sub: 'user-1', jti: null, binding: null, mode: 'enforce' },
+    { method: 'GET', path: '/items/1', pattern: '/items/:id', allowed: false, reason: 'invalid-token', status: 401, code: 'ERR_TOKEN_INVALID', sub: null, jti: null, binding: null, mode: 'enforce' },
   ]);
   expect(JSON.stringify(events)).not.toContain(token.split('.')[1]!);
 });

@@ -1,15 +1,17 @@
 /**
  * Differential harness: the same rules served by two real Express 5 apps on loopback, one behind
  * `scopeGate` (gated) and one without (twin), so a request shows both what the gate did and which
- * handler Express would have run. Requests go out byte for byte through a keep-alive agent.
+ * handler Express would have run, with the params Express gave it. Requests go out byte for byte
+ * through a keep-alive agent. Rules may bind params to claims; tokens carry random claims.
  */
+import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import fc from 'fast-check';
 import { checkScope, compileRoutes, RouteConfigError, type CompileOptions, type RouteRule, type RouteTable } from '@scopegate/core';
 import { scopeGate } from '@scopegate/express';
-import { HS_SECRET, sign } from '../../../core/test/support/keys';
+import { HS_SECRET } from '../../../core/test/support/keys';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const parseurl = require('parseurl') as (req: { url: string }) => { pathname: string | null } | undefined;
@@ -24,10 +26,13 @@ export interface Outcome {
   rule: number | null;
   /** The gate let it through (handler ran, or Express found no route / errored after the gate). */
   passed: boolean;
+  /** The params Express gave the handler that ran (`req.params`), or null. */
+  params: Record<string, string | string[]> | null;
 }
 
 export interface Pair {
   table: RouteTable;
+  options: CompileOptions;
   gated: http.Server;
   twin: http.Server;
   close(): Promise<void>;
@@ -45,8 +50,8 @@ function appFor(rules: readonly RouteRule[], table: RouteTable, gate: boolean): 
   rules.forEach((rule, index) => {
     const route = app.route(rule.path);
     for (const m of [rule.method].flat()) {
-      (route as unknown as Record<string, (h: express.RequestHandler) => void>)[m.toLowerCase()]!((_req, res) => {
-        res.set('x-rule', String(index)).end();
+      (route as unknown as Record<string, (h: express.RequestHandler) => void>)[m.toLowerCase()]!((req, res) => {
+        res.set('x-rule', String(index)).set('x-params', encodeURIComponent(JSON.stringify(req.params))).end();
       });
     }
   });
@@ -70,6 +75,7 @@ export async function startPair(rules: readonly RouteRule[], options: CompileOpt
   const twin = await listen(appFor(rules, table, false));
   return {
     table,
+    options,
     gated,
     twin,
     close: async () => {
@@ -91,18 +97,20 @@ export function send(server: http.Server, method: string, target: string, header
       res.resume();
       res.on('end', () => {
         const rule = res.headers['x-rule'];
+        const params = res.headers['x-params'];
         resolve({
           status: res.statusCode!,
           app: res.headers['x-app'] === '1',
           rule: typeof rule === 'string' ? Number(rule) : null,
           passed: typeof rule === 'string' || res.headers['x-fallthrough'] === '1' || res.headers['x-router-error'] === '1',
+          params: typeof params === 'string' ? (JSON.parse(decodeURIComponent(params)) as Record<string, string | string[]>) : null,
         });
       });
     });
     req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
     req.on('error', (err: NodeJS.ErrnoException) => {
       // The server refused the bytes outright (parser error, connection reset): no handler ran.
-      if (err.code === 'ECONNRESET' || err.code === 'HPE_INVALID_METHOD') resolve({ status: 0, app: false, rule: null, passed: false });
+      if (err.code === 'ECONNRESET' || err.code === 'HPE_INVALID_METHOD') resolve({ status: 0, app: false, rule: null, passed: false, params: null });
       else reject(err);
     });
     req.end();
@@ -118,11 +126,14 @@ export function expressPathname(target: string): string | null {
   }
 }
 
-/** Make a random rule set compile: equalise requirements of ambiguous pairs, drop duplicates. */
+/**
+ * Make a random rule set compile: equalise requirements of ambiguous pairs, drop duplicates, and
+ * drop the later of two ambiguous rules whose scopes are equal already (their bindings differ).
+ */
 export function makeCompilable(rules: RouteRule[], options: CompileOptions): RouteRule[] {
   let list = rules.map((r) => ({ ...r }));
   const key = (r: RouteRule) => (r.public ? 'public' : [...(r.scopes ?? [])].sort().join(' '));
-  const requirement = (r: RouteRule) => (r.public ? { public: true, scopes: undefined } : { public: undefined, scopes: r.scopes });
+  const requirement = (r: RouteRule) => (r.public ? { public: true, scopes: undefined, bind: undefined } : { public: undefined, scopes: r.scopes });
   for (let guard = 0; guard < 500; guard++) {
     try {
       compileRoutes(list, options);
@@ -131,6 +142,7 @@ export function makeCompilable(rules: RouteRule[], options: CompileOptions): Rou
       if (!(err instanceof RouteConfigError) || !err.rule || !err.otherRule) throw err;
       const [a, b] = [err.rule.index, err.otherRule.index].sort((x, y) => x - y) as [number, number];
       if (err.code === 'ERR_DUPLICATE_ROUTE') list = list.filter((_, i) => i !== b);
+      else if (err.code === 'ERR_AMBIGUOUS_ROUTES' && key(list[a]!) === key(list[b]!)) list = list.filter((_, i) => i !== b);
       else if (err.code === 'ERR_AMBIGUOUS_ROUTES') {
         // Merge the two requirement groups: every rule requiring what b requires now requires a's.
         const from = key(list[b]!);
@@ -170,16 +182,32 @@ const patternArb = fc.array(segmentArb, { minLength: 1, maxLength: 4 }).map((seg
   return out;
 });
 
+/** Claims random tokens carry and rules bind to. */
+export const CLAIMS = ['c0', 'c1'] as const;
+/** Does the pattern have `:name` (params here are never optional, never wildcards)? */
+const hasParam = (path: string, name: string) => new RegExp(`:${name}(?![0-9])`).test(path);
+
 const ruleArb: fc.Arbitrary<RouteRule> = fc.record({
   path: patternArb,
   method: fc.subarray(['GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS'], { minLength: 1, maxLength: 2 }),
   scopes: fc.subarray([...SCOPES], { maxLength: 2 }),
   public: fc.integer({ min: 0, max: 9 }).map((n) => n < 2),
-}).map((r) => (r.public ? { method: r.method, path: r.path, public: true } : { method: r.method, path: r.path, scopes: r.scopes }));
+  // A rule's own bindings: some of its first params, each to a random claim.
+  bind: fc.array(fc.tuple(fc.constantFrom('p0', 'p1', 'p2'), fc.constantFrom(...CLAIMS)), { maxLength: 2 }),
+}).map((r) => {
+  if (r.public) return { method: r.method, path: r.path, public: true };
+  const bind = Object.fromEntries(r.bind.filter(([param]) => hasParam(r.path, param)));
+  return { method: r.method, path: r.path, scopes: r.scopes, ...(Object.keys(bind).length ? { bind } : {}) };
+});
 
 export const tableArb = fc.record({
   rules: fc.array(ruleArb, { minLength: 1, maxLength: 8 }),
-  options: fc.record({ caseSensitive: fc.boolean(), strict: fc.boolean() }),
+  options: fc.record({
+    caseSensitive: fc.boolean(),
+    strict: fc.boolean(),
+    // Half the tables bind :p0 table-wide, as dynamicTable binds :environmentId.
+    bind: fc.option(fc.constantFrom(...CLAIMS).map((claim) => ({ p0: claim })), { nil: undefined }),
+  }),
 });
 
 /** One request: method, target and headers, built from a rule path and mutated. */
@@ -189,6 +217,8 @@ export interface RequestSpec {
   headers: Record<string, string>;
   /** The token's scopes, or null for no token. */
   scopes: string[] | null;
+  /** The token's other claims (null for no token). */
+  claims: Record<string, unknown> | null;
 }
 
 const fillArb = fc.constantFrom('1', 'me', 'users', 'a', 'x.y', 'A%2FB', '%2e%2e', 'caf%C3%A9', 'Ab', '%E0%A4', 'q%00', '..');
@@ -198,22 +228,54 @@ function encodeAt(s: string, i: number): string {
   return s.slice(0, i) + '%' + code.toString(16).toUpperCase().padStart(2, '0') + s.slice(i + 1);
 }
 
-/** Tokens for the given scope sets, signed once; `tokenFor` finds a set's token. */
-export async function mintTokens(scopeSets: readonly (readonly string[])[]): Promise<(scopes: string[]) => string> {
-  const tokens = new Map<string, string>();
-  for (const set of scopeSets) {
-    tokens.set([...set].sort().join(' '), await sign(HS_SECRET, { scope: set.join(' '), exp: Math.floor(Date.now() / 1000) + 24 * 3600 }));
+const b64url = (text: string) => Buffer.from(text).toString('base64url');
+const HS256_HEADER = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
+const signed = new Map<string, string>();
+/**
+ * An HS256 token for `scopes` and `claims`, signed synchronously (the generators are synchronous)
+ * with node:crypto, and remembered: the gate verifies it with jose like any other.
+ */
+export function tokenWith(scopes: readonly string[], claims: Record<string, unknown>): string {
+  const now = Math.floor(Date.now() / 1000);
+  const body = JSON.stringify({ ...claims, scope: scopes.join(' '), sub: 'user-1', iat: now, exp: now + 24 * 3600 });
+  let token = signed.get(body);
+  if (token === undefined) {
+    const input = `${HS256_HEADER}.${b64url(body)}`;
+    token = `${input}.${createHmac('sha256', HS_SECRET).update(input).digest('base64url')}`;
+    signed.set(body, token);
   }
-  return (scopes) => tokens.get([...scopes].sort().join(' '))!;
+  return token;
 }
+
+/**
+ * A claim's value in a random token: a value a param can decode to (so bindings are met often
+ * enough to matter), one in another case or still encoded, an array, or a wrong type.
+ */
+const claimValueArb = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom('1', 'me', 'users', 'a', 'x.y', 'A/B', '..', 'café', 'Ab', 'q\u0000') },
+  { weight: 2, arbitrary: fc.constantFrom('ab', 'AB', 'A%2FB', 'caf%C3%A9', 'Users', '') },
+  { weight: 2, arbitrary: fc.array(fc.constantFrom('1', 'me', 'a', 'A/B', 'café', 'zz'), { minLength: 0, maxLength: 3 }) },
+  { weight: 1, arbitrary: fc.constantFrom<unknown>(1, null, true, { v: 'a' }, ['a', 1], ['me', null]) },
+);
+/** Random claims: each claim present or not. */
+export const claimsArb = (names: readonly string[]): fc.Arbitrary<Record<string, unknown>> =>
+  fc.tuple(...names.map((name) => fc.option(claimValueArb.map((v) => [name, v] as const), { nil: null, freq: 4 }))).map((entries) =>
+    Object.fromEntries(entries.filter((e): e is readonly [string, unknown] => e !== null)),
+  );
 
 /** Every subset of a list. */
 export const subsets = (list: readonly string[]): string[][] =>
   Array.from({ length: 1 << list.length }, (_, mask) => list.filter((_, i) => mask & (1 << i)));
 
-export function requestArb(rules: readonly RouteRule[], scopeSets: readonly string[][], tokenFor: (scopes: string[]) => string): fc.Arbitrary<RequestSpec> {
+/**
+ * Random requests for a table's rules. `claimNames`: the claims tokens may carry; two times in
+ * three they name the path's own param values, so bound routes are reached as well as refused.
+ */
+export function requestArb(rules: readonly RouteRule[], scopeSets: readonly string[][], claimNames: readonly string[]): fc.Arbitrary<RequestSpec> {
   return fc
     .record({
+      claims: claimsArb(claimNames),
+      matching: fc.integer({ min: 0, max: 2 }).map((n) => n < 2),
       rule: fc.constantFrom(...rules),
       fills: fc.array(fillArb, { minLength: 8, maxLength: 8 }),
       mutations: fc.array(fc.integer({ min: 0, max: 13 }), { maxLength: 3 }),
@@ -223,11 +285,20 @@ export function requestArb(rules: readonly RouteRule[], scopeSets: readonly stri
       override: fc.integer({ min: 0, max: 9 }).map((n) => n < 2),
       own: fc.integer({ min: 0, max: 2 }).map((n) => n === 0),
     })
-    .map(({ rule, fills, mutations, at, method, scopes: drawn, override, own }) => {
+    .map(({ rule, fills, mutations, at, method, scopes: drawn, override, own, claims: drawnClaims, matching }) => {
       // A third of the time the token holds exactly the rule's own scopes.
       const scopes = own ? [...(rule.scopes ?? [])] : drawn;
       let k = 0;
-      let path = rule.path.replace(/[{}]/g, '').replace(/[:*][pw]\d+/g, () => fills[k++ % fills.length]!);
+      const filled: Record<string, string> = {};
+      let path = rule.path.replace(/[{}]/g, '').replace(/[:*]([A-Za-z_]\w*)/g, (_m, name: string) => (filled[name] = fills[k++ % fills.length]!));
+      // Two times in three every claim names a value of the path, decoded as the handler sees it.
+      const claims = { ...drawnClaims };
+      if (matching) {
+        const values = Object.values(filled).map((v) => safeDecode(v));
+        claimNames.forEach((name, i) => {
+          if (values.length) claims[name] = values[i % values.length];
+        });
+      }
       for (const m of mutations) {
         const i = path.length > 1 ? 1 + (at % (path.length - 1)) : 0;
         if (m === 0) path = path.toUpperCase();
@@ -247,10 +318,18 @@ export function requestArb(rules: readonly RouteRule[], scopeSets: readonly stri
       }
       const methods = [rule.method].flat();
       const headers: Record<string, string> = {};
-      if (scopes) headers.authorization = `Bearer ${tokenFor(scopes)}`;
+      if (scopes) headers.authorization = `Bearer ${tokenWith(scopes, claims)}`;
       if (override) headers['x-http-method-override'] = 'DELETE';
-      return { method: method || methods[at % methods.length]!, target: path.startsWith('/') || path.startsWith('http') ? path : `/${path}`, headers, scopes };
+      return { method: method || methods[at % methods.length]!, target: path.startsWith('/') || path.startsWith('http') ? path : `/${path}`, headers, scopes, claims: scopes ? claims : null };
     });
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 // ---- the properties ---------------------------------------------------------------------
@@ -263,19 +342,46 @@ export interface Tally {
   bypasses: number;
   falseDenials: number;
   disagreements: number;
+  /** A handler of a rule with bindings ran (so the binding property was exercised). */
+  boundHandlerRan: number;
+  /** The gate refused a request for a binding. */
+  refusedForBinding: number;
 }
 
-export const newTally = (): Tally => ({ requests: 0, handlerRan: 0, refusedByGate: 0, refusedByParser: 0, bypasses: 0, falseDenials: 0, disagreements: 0 });
+export const newTally = (): Tally => ({ requests: 0, handlerRan: 0, refusedByGate: 0, refusedByParser: 0, bypasses: 0, falseDenials: 0, disagreements: 0, boundHandlerRan: 0, refusedForBinding: 0 });
 
-function satisfied(rule: RouteRule, method: string, scopes: string[] | null): boolean {
+/** The scopes part: what the token may do. */
+function scopesSatisfied(rule: RouteRule, method: string, scopes: string[] | null): boolean {
   if (rule.public) return true;
   if (scopes === null) return false;
   if ((rule.scopes ?? []).every((s) => scopes.includes(s))) return true;
   return scopes.includes('all.read') && (method === 'GET' || method === 'HEAD');
 }
 
-/** Send one request to both apps and check the three properties; returns the violations. */
+/** The params a rule binds, modelled from the rule and the table option: its own, then the table's where the pattern has the param. */
+export function boundParams(rule: RouteRule, options: CompileOptions): [string, string][] {
+  if (rule.public) return [];
+  const out = new Map<string, string>(Object.entries(options.bind ?? {}).filter(([param]) => hasParam(rule.path, param)));
+  for (const [param, claim] of Object.entries(rule.bind ?? {})) out.set(param, claim);
+  return [...out];
+}
+
+/** The bindings part, on the params Express really gave the handler: whose data. */
+function bindingsSatisfied(rule: RouteRule, options: CompileOptions, params: Record<string, string | string[]> | null, claims: Record<string, unknown> | null): boolean {
+  return boundParams(rule, options).every(([param, claim]) => {
+    const value = params?.[param];
+    const held = claims?.[claim];
+    if (typeof value !== 'string') return false;
+    if (typeof held === 'string') return held === value;
+    return Array.isArray(held) && held.every((h) => typeof h === 'string') && held.includes(value);
+  });
+}
+
+/** Send one request to both apps and check the properties; returns the violations. */
 export async function checkOne(pair: Pair, rules: readonly RouteRule[], spec: RequestSpec, tally: Tally): Promise<string[]> {
+  const options = pair.options;
+  const satisfied = (rule: RouteRule, method: string, params: Record<string, string | string[]> | null) =>
+    scopesSatisfied(rule, method, spec.scopes) && (rule.public || bindingsSatisfied(rule, options, params, spec.claims));
   const [gated, twin] = await Promise.all([send(pair.gated, spec.method, spec.target, spec.headers), send(pair.twin, spec.method, spec.target, spec.headers)]);
   const problems: string[] = [];
   tally.requests++;
@@ -286,22 +392,25 @@ export async function checkOne(pair: Pair, rules: readonly RouteRule[], spec: Re
   }
   if (gated.rule !== null) tally.handlerRan++;
   else if (!gated.passed) tally.refusedByGate++;
+  if (gated.rule !== null && boundParams(rules[gated.rule]!, options).length) tally.boundHandlerRan++;
 
-  // 1. No bypass: a handler that ran was the token's to reach.
-  if (gated.rule !== null && !satisfied(rules[gated.rule]!, spec.method.toUpperCase(), spec.scopes)) {
+  // 1. No bypass: a handler that ran was the token's to reach — its scopes, and every param it
+  //    binds, as Express handed it to the handler, equal to the token's claim.
+  if (gated.rule !== null && !satisfied(rules[gated.rule]!, spec.method.toUpperCase(), gated.params)) {
     tally.bypasses++;
-    problems.push(`bypass: rule #${gated.rule} ran without its scopes`);
+    problems.push(`bypass: rule #${gated.rule} ran without its scopes or bindings (params ${JSON.stringify(gated.params)})`);
   }
   if (gated.rule !== null && gated.rule !== twin.rule) problems.push(`the gated app ran rule #${gated.rule}, the twin #${twin.rule}`);
   // 2. No false denial: what the token may reach, it reaches.
-  if (twin.rule !== null && satisfied(rules[twin.rule]!, spec.method.toUpperCase(), spec.scopes) && gated.rule !== twin.rule) {
+  if (twin.rule !== null && satisfied(rules[twin.rule]!, spec.method.toUpperCase(), twin.params) && gated.rule !== twin.rule) {
     tally.falseDenials++;
     problems.push(`false denial: the token may reach rule #${twin.rule} but the gate answered ${gated.status}`);
   }
   // 3. checkScope and table.match agree with the middleware.
   const pathname = expressPathname(spec.target);
   if (pathname !== null) {
-    const decision = checkScope(pair.table, { method: spec.method, path: pathname }, spec.scopes);
+    const decision = checkScope(pair.table, { method: spec.method, path: pathname }, spec.scopes, spec.claims);
+    if (decision.reason === 'binding-mismatch') tally.refusedForBinding++;
     if (decision.allowed !== gated.passed) {
       tally.disagreements++;
       problems.push(`checkScope says ${decision.reason} (${decision.allowed}), the middleware ${gated.passed ? 'passed' : `refused with ${gated.status}`}`);
