@@ -48,6 +48,7 @@ export class RedisRevocationList {
   #staleSince = Date.now();
   #syncs = 0;
   #closed = false;
+  #resyncing = false;
 
   private constructor(options: RevocationListOptions) {
     const prefix = options.prefix ?? 'scopegate:';
@@ -55,7 +56,10 @@ export class RedisRevocationList {
     this.#channel = `${prefix}revocations`;
     this.#maxStaleness = options.maxStaleness ?? 5000;
     if (!(this.#maxStaleness >= 0)) throw new TypeError('maxStaleness must be a non-negative number of ms');
-    const base: RedisOptions = { retryStrategy: retry, maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true };
+    // autoResubscribe off: ioredis would resubscribe on its own, without handling the rejection
+    // when the connection drops again meanwhile (an unhandled rejection ends a Node process).
+    // #resync subscribes again itself.
+    const base: RedisOptions = { retryStrategy: retry, maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true, autoResubscribe: false };
     this.#cmd = typeof options.redis === 'string' ? new Redis(options.redis, base) : new Redis({ ...base, ...options.redis });
     this.#sub = this.#cmd.duplicate();
     // Errors are states here (reported through stats and 503s), not crashes.
@@ -63,15 +67,11 @@ export class RedisRevocationList {
     this.#sub.on('error', () => undefined);
     this.#sub.on('message', (_channel: string, message: string) => this.#apply(message));
     this.#sub.on('close', () => this.#lost());
-    this.#sub.on('ready', () => {
-      // Reconnected: subscribe (again; idempotent), then reload what was missed meanwhile.
-      if (this.#syncs > 0) {
-        this.#sub
-          .subscribe(this.#channel)
-          .then(() => this.#sync())
-          .catch(() => this.#lost());
-      }
-    });
+    // Reconnected: subscribe (again; idempotent), then reload what was missed meanwhile. The two
+    // connections come back on their own schedules, and the reload needs both: each one's
+    // `ready` tries, and the one that finds the other still down leaves it to the other's.
+    this.#sub.on('ready', () => this.#resync());
+    this.#cmd.on('ready', () => this.#resync());
   }
 
   /**
@@ -147,6 +147,28 @@ export class RedisRevocationList {
     const space = message.indexOf(' ');
     const until = Number(message.slice(0, space));
     if (space > 0 && until > Date.now()) this.#mirror.set(message.slice(space + 1), until);
+  }
+
+  /** Reload after a reconnect, once both connections are up; retried until it holds or the list is closed. */
+  #resync(): void {
+    if (this.#syncs === 0 || this.#closed || this.#resyncing) return;
+    if (this.#sub.status !== 'ready' || this.#cmd.status !== 'ready') return; // the other one's `ready` will call again
+    this.#resyncing = true;
+    this.#sub
+      .subscribe(this.#channel)
+      .then(() => this.#sync())
+      .then(
+        () => {
+          this.#resyncing = false;
+        },
+        () => {
+          this.#resyncing = false;
+          this.#lost();
+          // Both were ready, yet it failed (a connection dropped again mid-way): try again soon,
+          // whether or not another `ready` comes.
+          if (!this.#closed) setTimeout(() => this.#resync(), 200).unref();
+        },
+      );
   }
 
   #lost(): void {

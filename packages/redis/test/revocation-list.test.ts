@@ -77,3 +77,35 @@ test('Redis down: decided on the mirror up to maxStaleness, then 503; after the 
   expect(a.isRevoked('fresh')).toBe(false);
   expect(a.stats.syncs).toBeGreaterThanOrEqual(2);
 });
+
+test('after every restart of Redis each instance reloads and hears revocations again, whichever of its two connections comes back first', async () => {
+  // The subscriber and the command connection reconnect on their own schedules; a reload started
+  // when the subscriber is back but the command connection is not must be retried when it is.
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const instances = await Promise.all([1, 2, 3].map(() => connect({ prefix: 't4:', maxStaleness: 100 })));
+    for (let restart = 1; restart <= 6; restart++) {
+      const syncs = instances.map((i) => i.stats.syncs);
+      await redis.stop();
+      await until(() => instances.every((i) => !i.stats.connected));
+      // Vary the time Redis stays down, so the two connections' retries fall in different orders.
+      await new Promise((r) => setTimeout(r, 20 * restart));
+      await redis.start();
+      for (const [n, instance] of instances.entries()) {
+        await until(() => instance.stats.connected, 5_000).catch(() => {
+          throw new Error(`instance ${n} did not reload after restart ${restart} (stats ${JSON.stringify(instance.stats)})`);
+        });
+        expect(instance.stats.syncs).toBeGreaterThan(syncs[n]!);
+        expect(() => instance.isRevoked('x')).not.toThrow();
+      }
+      // Subscribed again: a revocation made on one reaches the others.
+      await instances[restart % 3]!.revoke(`after-restart-${restart}`, Date.now() + 60_000);
+      await until(() => instances.every((i) => i.isRevoked(`after-restart-${restart}`)), 2_000);
+    }
+    expect(unhandled).toEqual([]);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+}, 60_000);
