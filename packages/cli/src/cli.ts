@@ -1,12 +1,26 @@
 /**
  * `scopegate`: check decisions, lint route tables, render permission docs, import OpenAPI.
  * Exit codes: 0 ok, 1 denied or findings, 2 usage or bad input (one line, no stack trace).
+ * Never prints a token or a claim's value (claim names and counts only).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { analyzeRoutes, checkScope, compileRoutes, RouteConfigError, type CompileOptions, type RouteRule, type RouteTable } from '@scopegate/core';
+import {
+  analyzeRoutes,
+  bindingsText,
+  checkScope,
+  compileRoutes,
+  RouteConfigError,
+  type CompiledRule,
+  type CompileOptions,
+  type RouteAnalysis,
+  type RouteRule,
+  type RouteTable,
+  type ScopesInput,
+} from '@scopegate/core';
 import { dynamicScopes, dynamicTable } from '@scopegate/dynamic';
 import { OpenApiError, parseOpenApiText, renderScopeReference, routesFromOpenApi, type ImportWarning, type ScopeInfo } from '@scopegate/openapi';
+import { bindingStatus, ClaimsError, claimsFromOptions, claimsFromTokenText, scopesFromClaims, SCOPE_CLAIMS, type Claims } from './token-claims';
 
 /** Bad input: reported as `scopegate: <where>: <what>`, exit 2. */
 class InputError extends Error {}
@@ -102,6 +116,82 @@ function tableFrom(file: string | undefined): { table: RouteTable; scopes?: read
   return { table: compileFile(file, loadRules(file)) };
 }
 
+interface CheckOptions {
+  scopes?: string;
+  claim: string[];
+  tokenFile?: string;
+  routes?: string;
+  json?: boolean;
+}
+
+/** The token `check` decides for: `null` scopes and claims when there is none. */
+interface CheckToken {
+  scopes: ScopesInput;
+  claims: Claims | null;
+  scopesFrom: '--scopes' | 'claims' | null;
+  /** Claims given with `--claim`, and the token file: where they came from. */
+  claimSources: string[];
+  /** The token file held a JWT, decoded without verification. */
+  unverifiedJwt: string | null;
+}
+
+/**
+ * Scopes from `--scopes` when given, else from the claims' scope claims; claims from the token
+ * file, then `--claim` (which replaces the file's claim of the same name). No option at all: no
+ * token, as before claims existed.
+ */
+function checkToken(opts: CheckOptions): CheckToken {
+  try {
+    let claims: Claims | null = null;
+    const claimSources: string[] = [];
+    let unverifiedJwt: string | null = null;
+    if (opts.tokenFile !== undefined) {
+      const read = claimsFromTokenText(opts.tokenFile, readText(opts.tokenFile));
+      claims = read.claims;
+      claimSources.push(`${opts.tokenFile} (${read.format === 'jwt' ? 'JWT payload' : 'JSON'})`);
+      if (read.format === 'jwt') unverifiedJwt = opts.tokenFile;
+    }
+    if (opts.claim.length) {
+      claims = Object.assign(claims ?? Object.create(null), claimsFromOptions(opts.claim));
+      claimSources.push('--claim');
+    }
+    if (opts.scopes !== undefined) return { scopes: opts.scopes, claims: claims ?? Object.create(null), scopesFrom: '--scopes', claimSources, unverifiedJwt };
+    if (claims !== null) return { scopes: scopesFromClaims(claims), claims, scopesFrom: 'claims', claimSources, unverifiedJwt };
+    return { scopes: null, claims: null, scopesFrom: null, claimSources, unverifiedJwt };
+  } catch (err) {
+    if (err instanceof ClaimsError) throw new InputError(err.message);
+    throw err;
+  }
+}
+
+/** Indexes as ranges: `#0–#3, #5`. */
+function indexRanges(indexes: readonly number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < indexes.length; i++) {
+    let j = i;
+    while (j + 1 < indexes.length && indexes[j + 1] === indexes[j]! + 1) j++;
+    out.push(j > i ? `#${indexes[i]}–#${indexes[j]}` : `#${indexes[i]}`);
+    i = j;
+  }
+  return out.join(', ');
+}
+
+/** Lint lines for bindings: one per distinct param = claim, with the rules that have it. */
+function bindingLines(report: RouteAnalysis): string[] {
+  const groups = new Map<string, { text: string; tableWide: boolean; rules: number[] }>();
+  for (const rule of report.rules) {
+    for (const b of rule.bindings) {
+      const key = `${b.param}\0${b.claim}`;
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { text: bindingsText([b]), tableWide: report.options.bind[b.param] === b.claim, rules: [] }));
+      g.rules.push(rule.index);
+    }
+  }
+  return [...groups.values()].map((g) => `${g.text}${g.tableWide ? ' (table-wide)' : ''} on ${g.rules.length} rule(s): ${indexRanges(g.rules)}`);
+}
+
+const ruleJson = (r: CompiledRule) => ({ index: r.index, methods: r.methods, path: r.path, anyOf: r.anyOf, public: r.public, bindings: r.bindings });
+
 function program(io: Io, setCode: (code: number) => void): Command {
   const cli = new Command('scopegate')
     .description('Enforce OAuth-style scopes on HTTP APIs: check decisions, lint tables, render docs, import OpenAPI.')
@@ -112,23 +202,40 @@ function program(io: Io, setCode: (code: number) => void): Command {
 
   cli
     .command('check')
-    .description('decide one request: allowed or not, why, and which scopes are missing')
+    .description('decide one request: allowed or not, why, which scopes are missing and which bound param fails')
     .argument('<method>', 'HTTP method, e.g. GET')
     .argument('<path>', 'request path, e.g. /environments/e1/users')
-    .option('-s, --scopes <scopes>', 'the token\'s scopes, space-separated (omit for "no token")')
+    .option('-s, --scopes <scopes>', `the token's scopes, space-separated (omit: read from the claims' ${SCOPE_CLAIMS.join('/')}, or no token without claims)`)
+    .option('--claim <name=value>', 'a claim of the token, for params bound to claims (repeatable; a name given twice makes an array)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--token-file <file>', 'claims from a file: a JWT (payload decoded WITHOUT verifying its signature) or a JSON object; --claim overrides')
     .option('-r, --routes <file>', 'route table (JSON rules or OpenAPI); default: Dynamic\'s table')
     .option('--json', 'print the decision as JSON')
-    .action((method: string, path: string, opts: { scopes?: string; routes?: string; json?: boolean }) => {
+    .action((method: string, path: string, opts: CheckOptions) => {
       const { table } = tableFrom(opts.routes);
-      const d = checkScope(table, { method, path }, opts.scopes ?? null);
+      const token = checkToken(opts);
+      const d = checkScope(table, { method, path }, token.scopes, token.claims);
+      const present = token.scopes !== null;
+      const bindings = d.rule && !d.rule.public ? d.rule.bindings.map((b) => ({ ...b, ...bindingStatus(b, d.params, present ? token.claims : null) })) : [];
+      const warning = token.unverifiedJwt && `${token.unverifiedJwt} holds a JWT: its payload was decoded WITHOUT verifying its signature; this is what the gate decides IF the token is valid`;
       if (opts.json) {
-        io.out(JSON.stringify({ ...d, params: { ...d.params }, rule: d.rule && { index: d.rule.index, methods: d.rule.methods, path: d.rule.path, anyOf: d.rule.anyOf, public: d.rule.public } }, null, 2) + '\n');
+        const tokenJson = present
+          ? { scopesFrom: token.scopesFrom, claims: token.claims ? Object.keys(token.claims).length : 0, claimSources: token.claimSources, signatureVerified: token.unverifiedJwt ? false : undefined }
+          : null;
+        io.out(JSON.stringify({ ...d, params: { ...d.params }, rule: d.rule && ruleJson(d.rule), bindings, token: tokenJson, ...(warning ? { warning } : {}) }, null, 2) + '\n');
       } else {
         const head = d.allowed ? paint(io, 32, 'ALLOWED') : paint(io, 31, 'DENIED');
         const lines = [`${head} ${method.toUpperCase()} ${path}: ${d.reason}`];
         if (d.rule) lines.push(`  rule:     #${d.rule.index} ${d.rule.methods.join(',')} ${d.rule.path}${d.rule.description ? ` (${d.rule.description})` : ''}`);
         if (d.required.length) lines.push(`  required: ${d.required.join(' ')}`);
         if (d.missing.length) lines.push(`  missing:  ${d.missing.join(' ')}`);
+        for (const b of bindings) lines.push(`  binding:  ${bindingsText([b])} — ${b.why}`);
+        // Where the token came from, once claims are in play (plain --scopes prints as it always did).
+        if (present && (token.claimSources.length || bindings.length)) {
+          const claims = token.claims ? Object.keys(token.claims).length : 0;
+          const from = claims ? `${claims} claim(s) from ${token.claimSources.join(' and ')}` : 'no claims (a bound param needs --claim or --token-file)';
+          lines.push(`  token:    scopes from ${token.scopesFrom === 'claims' ? `its ${SCOPE_CLAIMS.join('/')} claims` : '--scopes'}; ${from}`);
+        }
+        if (warning) lines.push(`  ${paint(io, 33, 'warning:')}  ${warning}`);
         io.out(lines.join('\n') + '\n');
       }
       setCode(d.allowed ? 0 : 1);
@@ -152,10 +259,13 @@ function program(io: Io, setCode: (code: number) => void): Command {
         throw err;
       }
       const serious = report.findings.filter((f) => f.severity !== 'info');
-      if (opts.json) io.out(JSON.stringify({ rules: loaded.rules.length, warnings: loaded.warnings, findings: report.findings }, null, 2) + '\n');
-      else {
+      if (opts.json) {
+        const bound = report.rules.filter((r) => r.bindings.length).map((r) => ({ rule: r.index, methods: r.methods, path: r.path, bindings: r.bindings }));
+        io.out(JSON.stringify({ rules: loaded.rules.length, warnings: loaded.warnings, findings: report.findings, bind: { ...report.options.bind }, bindings: bound }, null, 2) + '\n');
+      } else {
         for (const w of loaded.warnings) io.out(`${paint(io, 33, 'import ')} ${w.location}: ${w.message}\n`);
         for (const f of report.findings) io.out(`${paint(io, f.severity === 'error' ? 31 : f.severity === 'warning' ? 33 : 36, f.severity.padEnd(7))} ${f.kind.padEnd(11)} ${f.message}\n`);
+        for (const line of bindingLines(report)) io.out(`${paint(io, 36, 'binding')} ${line}\n`);
         io.out(`${loaded.rules.length} rules, ${serious.length} problem(s), ${report.findings.length - serious.length} note(s)\n`);
       }
       setCode(serious.length || loaded.warnings.length ? 1 : 0);
@@ -205,7 +315,7 @@ function program(io: Io, setCode: (code: number) => void): Command {
  * Run the CLI; resolves to the exit code.
  *
  * @example
- * process.exitCode = await main(['check', 'GET', '/environments/e1/users', '--scopes', 'all.read']);
+ * process.exitCode = await main(['check', 'GET', '/environments/e1/users', '--scopes', 'all.read', '--claim', 'environment_id=e1']);
  */
 export async function main(argv: readonly string[], io?: Partial<Io>): Promise<number> {
   const full: Io = {

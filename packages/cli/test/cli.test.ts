@@ -33,15 +33,32 @@ const rules = file('rules.json', JSON.stringify([
   { method: 'DELETE', path: '/items/:id', anyOf: [['items.admin'], ['items.write', 'items.delete']] },
 ]));
 
+/** base64url of a JSON value, for hand-made JWTs. */
+const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+/** A JWT-shaped token with a made-up signature: the CLI decodes it without verifying. */
+const jwt = (payload: object) => `${b64url({ alg: 'RS256', typ: 'JWT' })}.${b64url(payload)}.${Buffer.from('not-a-real-signature').toString('base64url')}`;
+/** A claim value that must never be printed. */
+const SECRET_ENV = 'env-0c4f-secret';
+
 describe('check', () => {
   test.each<[string[], number, RegExp]>([
-    [['GET', '/environments/e1/users', '--scopes', 'all.read'], 0, /^ALLOWED GET \/environments\/e1\/users: read-all\n  rule: {5}#33 GET \/environments\/:environmentId\/users/],
-    [['GET', '/environments/e1/users', '--scopes', 'environment.users.read'], 0, /ALLOWED .*: scope/],
+    [['GET', '/environments/e1/users', '--scopes', 'all.read', '--claim', 'environment_id=e1'], 0, /^ALLOWED GET \/environments\/e1\/users: read-all\n  rule: {5}#33 GET \/environments\/:environmentId\/users/],
+    [['GET', '/environments/e1/users', '--scopes', 'environment.users.read', '--claim', 'environment_id=e1'], 0, /ALLOWED .*: scope[\s\S]*\n  binding:  :environmentId = claim environment_id — holds\n  token:    scopes from --scopes; 1 claim\(s\) from --claim\n$/],
     [['DELETE', '/users/u1', '--scopes', 'all.read'], 1, /^DENIED DELETE \/users\/u1: insufficient-scope[\s\S]*missing: {2}environment.users.write/],
     [['GET', '/environments/e1/users'], 1, /DENIED .*: unauthenticated/],
     [['GET', '/nowhere', '--scopes', 'all.read'], 1, /DENIED GET \/nowhere: no-route/],
     [['DELETE', '/items/7', '--scopes', 'items.write', '--routes', rules], 1, /insufficient-scope[\s\S]*required: items.write items.delete\n  missing:  items.delete/],
     [['delete', '/items/7', '--scopes', 'items.admin', '--routes', rules], 0, /ALLOWED DELETE \/items\/7: scope/],
+    // Bindings: the path's environment must be the token's.
+    [['GET', '/environments/e2/users', '--scopes', 'environment.users.read', '--claim', 'environment_id=e1'], 1, /^DENIED GET \/environments\/e2\/users: binding-mismatch\n[\s\S]*\n  binding:  :environmentId = claim environment_id — FAILS: the token's environment_id claim is another value\n/],
+    [['GET', '/environments/e2/users', '--scopes', 'environment.users.read'], 1, /^DENIED .*: binding-mismatch\n[\s\S]*FAILS: the token has no environment_id claim\n  token:    scopes from --scopes; no claims \(a bound param needs --claim or --token-file\)\n$/],
+    [['GET', '/environments/e2/users', '--scopes', 'all.read', '--claim', 'environment_id=e1'], 1, /^DENIED .*: binding-mismatch\n/],
+    [['DELETE', '/environments/e2/users/u1', '--scopes', 'all.read', '--claim', 'environment_id=e1'], 1, /^DENIED .*: binding-mismatch\n[\s\S]*missing:  environment.users.write\n  binding:  :environmentId = claim environment_id — FAILS/],
+    [['GET', '/environments/e2/users', '--claim', 'environment_id=e2'], 1, /^DENIED .*: insufficient-scope\n[\s\S]*missing:  environment.users.read\n  binding:  .* — holds\n  token:    scopes from its scope\/scopes\/scp claims; 1 claim/],
+    [['GET', '/environments/e2/users', '--claim', 'environment_id=e1', '--claim', 'environment_id=e2', '--claim', 'scp=environment.users.read'], 0, /^ALLOWED .*: scope\n[\s\S]* — holds\n  token:    scopes from its scope\/scopes\/scp claims; 2 claim\(s\) from --claim\n$/],
+    [['GET', '/environments/e3/users', '--claim', 'environment_id=e1', '--claim', 'environment_id=e2', '--claim', 'scp=environment.users.read'], 1, /binding-mismatch[\s\S]*FAILS: the token's environment_id claim holds other values/],
+    [['GET', '/environments/e2/users'], 1, /^DENIED .*: unauthenticated\n[\s\S]*binding:  :environmentId = claim environment_id — not checked: no token\n$/],
+    [['GET', '/user/tokens', '--scopes', ''], 0, /^ALLOWED GET \/user\/tokens: authenticated\n  rule: {5}#\d+ GET \/user\/tokens[^\n]*\n$/],
   ])('%j → exit %i', async (args, code, out) => {
     const r = await run('check', ...args);
     expect([r.code, r.stderr]).toEqual([code, '']);
@@ -52,8 +69,118 @@ describe('check', () => {
   test('--json', async () => {
     const r = await run('check', 'GET', '/items/1', '--routes', rules, '--scopes', 'items.read', '--json');
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ allowed: true, reason: 'scope', params: { id: '1' }, rule: { index: 0, path: '/items/:id' }, required: ['items.read'], missing: [] });
+    expect(JSON.parse(r.stdout)).toMatchObject({ allowed: true, reason: 'scope', params: { id: '1' }, rule: { index: 0, path: '/items/:id', bindings: [] }, required: ['items.read'], missing: [], binding: null, bindings: [], token: { scopesFrom: '--scopes', claims: 0 } });
   });
+
+  test('--json binding-mismatch: the failed binding by name, never the claim value', async () => {
+    const r = await run('check', 'GET', '/environments/e2/users', '--scopes', 'all.read', '--claim', `environment_id=${SECRET_ENV}`, '--json');
+    expect([r.code, r.stderr]).toEqual([1, '']);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      allowed: false,
+      reason: 'binding-mismatch',
+      binding: { param: 'environmentId', claim: 'environment_id' },
+      bindings: [{ param: 'environmentId', claim: 'environment_id', holds: false, why: "FAILS: the token's environment_id claim is another value" }],
+      rule: { index: 33, bindings: [{ param: 'environmentId', claim: 'environment_id' }] },
+      token: { scopesFrom: '--scopes', claims: 1, claimSources: ['--claim'] },
+    });
+    expect(r.stdout).not.toContain(SECRET_ENV);
+  });
+
+  describe('--token-file', () => {
+    const payload = { sub: 'user-7b1e-secret', environment_id: SECRET_ENV, scope: 'environment.users.read environment.users.write' };
+    const token = jwt(payload);
+    const jwtFile = file('token.jwt', `${token}\n`);
+
+    test.each<[string, string[], number, RegExp]>([
+      ['a JWT: scopes and claims from its payload', ['GET', '/environments/e1/users'], 1, /^DENIED .*: binding-mismatch\n[\s\S]*token:    scopes from its scope\/scopes\/scp claims; 3 claim\(s\) from .*token.jwt \(JWT payload\)\n  warning:  .*token.jwt holds a JWT: its payload was decoded WITHOUT verifying its signature/],
+      ['a JWT, --claim replacing its claim', ['GET', '/environments/e1/users', '--claim', 'environment_id=e1'], 0, /^ALLOWED .*: scope\n[\s\S]*3 claim\(s\) from .*token.jwt \(JWT payload\) and --claim\n  warning:  .*WITHOUT verifying/],
+      ['a JWT, --scopes taking precedence over its scope claim', ['DELETE', '/environments/e1/users/u1', '--claim', 'environment_id=e1', '--scopes', 'environment.users.read'], 1, /^DENIED .*: insufficient-scope\n[\s\S]*missing:  environment.users.write\n[\s\S]*token:    scopes from --scopes;/],
+    ])('%s', async (_name, args, code, out) => {
+      const r = await run('check', ...args, '--token-file', jwtFile);
+      expect([r.code, r.stderr]).toEqual([code, '']);
+      expect(r.stdout).toMatch(out);
+      for (const secret of [token, SECRET_ENV, payload.sub, token.split('.')[1]!]) expect(r.stdout).not.toContain(secret);
+    });
+
+    test('a JWT after "Bearer ", with --json: says the signature was not verified', async () => {
+      const r = await run('check', 'GET', '/environments/e1/users', '--token-file', file('bearer.txt', `Bearer ${jwt({ environment_id: 'e1', scp: ['environment.users.read'] })}`), '--json');
+      expect(r.code).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out).toMatchObject({ allowed: true, reason: 'scope', token: { scopesFrom: 'claims', claims: 2, signatureVerified: false } });
+      expect(out.warning).toMatch(/WITHOUT verifying its signature/);
+    });
+
+    test('a JSON object of claims: an array claim, scopes from scp; no "unverified JWT" warning', async () => {
+      const claims = file('claims.json', JSON.stringify({ environment_id: ['e1', 'e2'], scp: ['environment.users.read'] }));
+      const ok = await run('check', 'GET', '/environments/e2/users', '--token-file', claims);
+      expect([ok.code, ok.stderr]).toEqual([0, '']);
+      expect(ok.stdout).toMatch(/^ALLOWED .*: scope\n[\s\S]* — holds\n  token:    scopes from its scope\/scopes\/scp claims; 2 claim\(s\) from .*claims.json \(JSON\)\n$/);
+      const other = await run('check', 'GET', '/environments/e3/users', '--token-file', claims);
+      expect(other.code).toBe(1);
+      expect(other.stdout).toMatch(/binding-mismatch[\s\S]*FAILS: the token's environment_id claim holds other values/);
+    });
+
+    test('a claim of the wrong type fails the binding, by name', async () => {
+      const r = await run('check', 'GET', '/environments/1/users', '--scopes', 'all.read', '--token-file', file('num.json', '{"environment_id": 1}'));
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain("FAILS: the token's environment_id claim is not a string or an array of strings");
+    });
+  });
+});
+
+test.each<[string, string[], RegExp, string[]]>([
+  ['--claim without "="', ['--claim', 'environment_id'], /^scopegate: --claim expects name=value/, []],
+  ['--claim with an empty name', ['--claim', `=${SECRET_ENV}`], /^scopegate: --claim expects name=value .*: the name is empty\n$/, [SECRET_ENV]],
+  ['a token file that is neither', ['--token-file', file('junk.txt', `${SECRET_ENV} not a token`)], /^scopegate: .*junk.txt: neither a JWT .* nor a JSON object of claims\n$/, [SECRET_ENV]],
+  ['invalid JSON claims: the parser\'s message (which quotes the text) is not shown', ['--token-file', file('badclaims.json', `{"environment_id": ${SECRET_ENV}}`)], /^scopegate: .*badclaims.json: the file is not valid JSON \(a JSON object of claims was expected\)\n$/, [SECRET_ENV]],
+  ['a JWT whose payload is not JSON', ['--token-file', file('badpayload.jwt', `${b64url({ alg: 'none' })}.${Buffer.from(SECRET_ENV).toString('base64url')}.`)], /^scopegate: .*badpayload.jwt: the JWT's payload is not valid JSON/, [SECRET_ENV]],
+  ['a JSON array', ['--token-file', file('array.json', `["${SECRET_ENV}"]`)], /^scopegate: .*array.json: the file is not a JSON object of claims\n$/, [SECRET_ENV]],
+  ['an encrypted JWT', ['--token-file', file('token.jwe', 'eyJhbGciOiJSU0EtT0FFUCJ9.a.b.c.d')], /^scopegate: .*token.jwe: an encrypted JWT \(JWE\)/, []],
+  ['a scope claim of the wrong type', ['--token-file', file('scope.json', '{"scope": 7}')], /^scopegate: the token's "scope" claim must be a string or an array of strings/, []],
+  ['a missing token file', ['--token-file', '/nonexistent/token.jwt'], /^scopegate: \/nonexistent\/token.jwt: no such file\n$/, []],
+])('check %s → exit 2, one line, no value', async (_name, args, message, secrets) => {
+  const r = await run('check', 'GET', '/environments/e1/users', ...args);
+  expect([r.code, r.stdout]).toEqual([2, '']);
+  expect(r.stderr).toMatch(message);
+  for (const secret of secrets) expect(r.stderr).not.toContain(secret);
+});
+
+test('lint shows bindings: an ambiguity that differs only by bindings, and the bound rules', async () => {
+  const ambiguous = await run('lint', file('bind-amb.json', JSON.stringify({ rules: [{ method: 'GET', path: '/t/:tenant/x', scopes: ['r'] }, { method: 'GET', path: '/t/:tenant/:y', scopes: ['r'], bind: { tenant: 'org' } }], options: { bind: { tenant: 'tid' } } })));
+  expect(ambiguous.code).toBe(1);
+  expect(ambiguous.stdout).toContain('error   ambiguous   #0 GET /t/:tenant/x and #1 GET /t/:tenant/:y can match the same requests with the same scopes (r) but bind differently: :tenant = claim tid vs :tenant = claim org\n');
+  expect(ambiguous.stdout).toContain('binding :tenant = claim tid (table-wide) on 1 rule(s): #0\nbinding :tenant = claim org on 1 rule(s): #1\n');
+
+  const bound = file('bind-ok.json', JSON.stringify({
+    rules: [
+      { method: 'GET', path: '/t/:tenant', scopes: ['r'] },
+      { method: 'PUT', path: '/t/:tenant', scopes: ['w'] },
+      { method: 'GET', path: '/t/:tenant/u/:user', scopes: ['r'], bind: { user: 'sub' } },
+      { method: 'GET', path: '/health', public: true },
+      { method: 'GET', path: '/t/:tenant/logs', scopes: ['r'] },
+    ],
+    options: { bind: { tenant: 'tid' } },
+  }));
+  const ok = await run('lint', bound);
+  expect([ok.code, ok.stdout]).toEqual([0, 'binding :tenant = claim tid (table-wide) on 4 rule(s): #0–#2, #4\nbinding :user = claim sub on 1 rule(s): #2\n5 rules, 0 problem(s), 0 note(s)\n']);
+  const json = JSON.parse((await run('lint', bound, '--json')).stdout);
+  expect(json.bind).toEqual({ tenant: 'tid' });
+  expect(json.bindings.map((b: { rule: number; bindings: unknown[] }) => [b.rule, b.bindings])).toEqual([
+    [0, [{ param: 'tenant', claim: 'tid' }]],
+    [1, [{ param: 'tenant', claim: 'tid' }]],
+    [2, [{ param: 'tenant', claim: 'tid' }, { param: 'user', claim: 'sub' }]],
+    [4, [{ param: 'tenant', claim: 'tid' }]],
+  ]);
+  // The same table, checked: the bound params are enforced from the rules file too.
+  const check = await run('check', 'GET', '/t/acme/u/u1', '--routes', bound, '--scopes', 'r', '--claim', 'tid=acme', '--claim', 'sub=u2');
+  expect(check.code).toBe(1);
+  expect(check.stdout).toContain('  binding:  :tenant = claim tid — holds\n  binding:  :user = claim sub — FAILS: the token\'s sub claim is another value\n');
+});
+
+test('docs: the Dynamic reference shows its binding', async () => {
+  const md = await run('docs');
+  expect(md.stdout).toContain("Bindings for the whole table (every endpoint with the param): `:environmentId` must equal the token's `environment_id` claim.");
+  expect(md.stdout).toContain("| `GET /environments/:environmentId/users` | Get users for environment | `:environmentId` must equal the token's `environment_id` claim |");
 });
 
 test('lint: findings exit 1, a clean table exits 0, --json', async () => {
@@ -125,7 +252,7 @@ test('--help on every command', async () => {
 });
 
 test('npx scopegate works from the repository root after npm ci', () => {
-  const r = spawnSync('npx', ['--no-install', 'scopegate', 'check', 'GET', '/environments/e1/users', '--scopes', 'all.read'], { cwd: root, encoding: 'utf8' });
+  const r = spawnSync('npx', ['--no-install', 'scopegate', 'check', 'GET', '/environments/e1/users', '--scopes', 'all.read', '--claim', 'environment_id=e1'], { cwd: root, encoding: 'utf8' });
   expect(r.status).toBe(0);
   expect(r.stdout).toMatch(/^ALLOWED GET \/environments\/e1\/users: read-all/);
 }, 30_000);

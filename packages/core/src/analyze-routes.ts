@@ -1,14 +1,15 @@
 /**
- * Static analysis of a route table: every overlap (an error when the requirements differ, the
- * same check `compileRoutes` enforces), rules shadowed entirely by earlier ones, and patterns
+ * Static analysis of a route table: every overlap (an error when the requirements — scopes and
+ * claim bindings, a binding by the part of the path it reads — differ, the same check
+ * `compileRoutes` enforces), rules shadowed entirely by earlier ones, and patterns
  * path-to-regexp accepts that Express would never reach with these options.
  */
 import { buildTable } from './compile-routes';
-import { requirementKey, requirementText } from './rule-validation';
+import { bindingsText, requirementKey, requirementText } from './rule-validation';
 import type { Alternative } from './trie';
 import { splitSegments } from './pattern';
-import { exactAbstraction, forEachOverlap, patternIncluded } from './route-overlap';
-import type { CompileOptions, CompiledRule, RouteRule } from './types';
+import { exactAbstraction, forEachOverlap, patternIncluded, requirementKey as overlapKey } from './route-overlap';
+import type { CompileOptions, CompiledRule, ResolvedCompileOptions, RouteRule } from './types';
 
 export type FindingKind = 'ambiguous' | 'overlap' | 'shadowed' | 'unreachable';
 
@@ -26,6 +27,10 @@ export interface RouteFinding {
 
 export interface RouteAnalysis {
   readonly findings: readonly RouteFinding[];
+  /** The rules as compiled (methods, requirement, `bindings` resolved with the table-wide `bind`), by index. */
+  readonly rules: readonly CompiledRule[];
+  /** The options, defaults filled in (`bind` is the table-wide binding map). */
+  readonly options: ResolvedCompileOptions;
   /** No `error` finding: `compileRoutes` accepts the table. */
   readonly ok: boolean;
   /** One line per finding. */
@@ -34,11 +39,16 @@ export interface RouteAnalysis {
 
 /**
  * Analyse rules without compiling them into a table: never throws for ambiguity, reports it.
- * Invalid rules (bad pattern, method, scope…) still throw `RouteConfigError`.
+ * Invalid rules (bad pattern, method, scope, binding…) still throw `RouteConfigError`.
+ *
+ * Requirements are compared with their claim bindings: two overlapping rules with the same scopes
+ * but different bindings (one binds `:tenant` to claim `tid`, the other does not, or to another
+ * claim) are an `ambiguous` error, as `compileRoutes` refuses them.
  *
  * @example
- * const report = analyzeRoutes(rules, { strict: false });
+ * const report = analyzeRoutes(rules, { strict: false, bind: { tenant: 'tid' } });
  * for (const f of report.findings) console.log(f.severity, f.message);
+ * report.rules.filter((r) => r.bindings.length); // the rules that bind params to claims
  */
 export function analyzeRoutes(rules: readonly RouteRule[], options: CompileOptions = {}): RouteAnalysis {
   const { compiled, opts, root, alternatives } = buildTable(rules, options);
@@ -46,25 +56,29 @@ export function analyzeRoutes(rules: readonly RouteRule[], options: CompileOptio
   const label = (r: CompiledRule) => `#${r.index} ${r.methods.join(',')} ${r.path}`;
 
   // Overlaps, once per pair of rules.
-  const pairs = new Map<string, { a: CompiledRule; b: CompiledRule; methods: Set<string> }>();
+  // A pair differs when any two of their overlapping alternatives require different things (as
+  // compileRoutes judges it: scopes, and bindings by the part of the path they read).
+  const pairs = new Map<string, { a: CompiledRule; b: CompiledRule; methods: Set<string>; differs: boolean }>();
   forEachOverlap(root, alternatives, opts, (a, b) => {
     const key = `${a.rule.index}:${b.rule.index}`;
     let pair = pairs.get(key);
-    if (!pair) pairs.set(key, (pair = { a: a.rule, b: b.rule, methods: new Set() }));
+    if (!pair) pairs.set(key, (pair = { a: a.rule, b: b.rule, methods: new Set(), differs: false }));
     for (const m of a.methods) if (b.methods.has(m)) pair.methods.add(m);
+    if (overlapKey(a) !== overlapKey(b)) pair.differs = true;
     return false;
   });
-  for (const { a, b, methods } of pairs.values()) {
-    const same = requirementKey(a) === requirementKey(b);
-    findings.push({
-      severity: same ? 'info' : 'error',
-      kind: same ? 'overlap' : 'ambiguous',
-      rules: [a.index, b.index],
-      methods: [...methods].sort(),
-      message: same
-        ? `${label(a)} and ${label(b)} overlap with the same requirements (${requirementText(a)}): harmless, the earlier one answers`
-        : `${label(a)} and ${label(b)} can match the same requests but require ${requirementText(a)} vs ${requirementText(b)}`,
-    });
+  for (const { a, b, methods, differs } of pairs.values()) {
+    const where = { rules: [a.index, b.index], methods: [...methods].sort() };
+    if (differs) {
+      findings.push({ severity: 'error', kind: 'ambiguous', ...where, message: ambiguityText(label(a), label(b), a, b) });
+    } else {
+      findings.push({
+        severity: 'info',
+        kind: 'overlap',
+        ...where,
+        message: `${label(a)} and ${label(b)} overlap with the same requirements (${requirementText(a)}): harmless, the earlier one answers`,
+      });
+    }
   }
 
   // Shadowed: every path and method of a rule is taken by earlier rules (exact patterns only).
@@ -114,9 +128,30 @@ export function analyzeRoutes(rules: readonly RouteRule[], options: CompileOptio
   findings.sort((x, y) => order[x.severity] - order[y.severity] || x.rules[0]! - y.rules[0]!);
   return {
     findings,
+    rules: compiled,
+    options: opts,
     ok: !findings.some((f) => f.severity === 'error'),
     toString: () => (findings.length ? findings.map((f) => `${f.severity.padEnd(7)} ${f.kind.padEnd(11)} ${f.message}`).join('\n') : 'no findings'),
   };
+}
+
+/** Why two overlapping rules conflict: their scopes, or (same scopes) only their bindings. */
+function ambiguityText(la: string, lb: string, a: CompiledRule, b: CompiledRule): string {
+  const scopesOnly = (r: CompiledRule) => requirementKey({ ...r, bindings: [] });
+  if (a.public || b.public || scopesOnly(a) !== scopesOnly(b)) {
+    return `${la} and ${lb} can match the same requests but require ${requirementText(a)} vs ${requirementText(b)}`;
+  }
+  const bound = (r: CompiledRule) => (r.bindings.length ? bindingsText(r.bindings) : 'no binding');
+  if (requirementKey(a) === requirementKey(b)) {
+    return (
+      `${la} and ${lb} can match the same requests with the same scopes and bindings by name (${requirementText(a)}), ` +
+      `but a bound param is not the same part of the path in both: which value the claim must equal would depend on registration order`
+    );
+  }
+  return (
+    `${la} and ${lb} can match the same requests with the same scopes (${requirementText({ ...a, bindings: [] })}) ` +
+    `but bind differently: ${bound(a)} vs ${bound(b)}`
+  );
 }
 
 // Never in a pathname: `?` and `#` end it; Node's parser refuses controls and space; a request

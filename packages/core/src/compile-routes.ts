@@ -71,10 +71,13 @@ export function compileRoutes(rules: readonly RouteRule[], options: CompileOptio
   const conflict = findAmbiguity(built.root, built.alternatives, built.opts);
   if (conflict) {
     const [a, b] = conflict;
+    const [ta, tb] = [requirementText(a.rule), requirementText(b.rule)];
+    // Equal in words, different in fact: the same binding reads another part of the path in each.
+    const why = ta === tb ? `${ta} in both, but a bound param is not the same part of the path in each` : `${ta} vs ${tb}`;
     throw new RouteConfigError(
       'ERR_AMBIGUOUS_ROUTES',
       `can match the same requests as another rule with different requirements ` +
-        `(${requirementText(a.rule)} vs ${requirementText(b.rule)}); Express would decide by registration order. ` +
+        `(${why}); Express would decide by registration order. ` +
         `Give both the same scopes and bindings, or make the patterns disjoint`,
       ruleLocation(a.rule),
       ruleLocation(b.rule),

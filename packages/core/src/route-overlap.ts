@@ -62,8 +62,37 @@ export function forEachOverlap(
   }
 }
 
-function requirementKey(alt: Alternative): string {
-  return ruleRequirementKey(alt.rule);
+/**
+ * What a request matched by `alt` must satisfy, as a canonical key: the rule's scopes, and each
+ * binding by the part of the path it reads — the segment index of a param alone in its segment
+ * with no wildcard before it (the same index is the same path segment in any alternative a path
+ * matches). A bound param anywhere else (after a wildcard, which may span segments) is keyed to
+ * its rule, so it never counts as equal to another rule's: erring on the side of a conflict.
+ * So `/a/:x/c` and `/a/b/:x`, both binding `x`, differ (on `/a/b/c` one reads `b`, the other
+ * `c`), while `/t/:tenant/x` and `/t/:org/x`, binding each to the same claim, agree.
+ */
+export function requirementKey(alt: Alternative): string {
+  const rule = alt.rule;
+  if (rule.bindings.length === 0) return ruleRequirementKey(rule);
+  const places = paramPlaces(alt.tokens);
+  const bound = rule.bindings.map((b) => {
+    const place = places.get(b.param);
+    return `${place === undefined ? `rule ${rule.index} :${b.param}` : `segment ${place}`}=${b.claim}`;
+  });
+  return `${ruleRequirementKey({ ...rule, bindings: [] })}\0${bound.sort().join('\0')}`;
+}
+
+/** Segment index of each param alone in its segment with no wildcard before it. */
+function paramPlaces(tokens: readonly FlatToken[]): Map<string, number> {
+  const out = new Map<string, number>();
+  const { lead, segments } = splitSegments(tokens);
+  if (lead.length) return out;
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i]!;
+    if (seg.some((t) => t.type === 'wildcard')) break;
+    if (seg.length === 1 && seg[0]!.type === 'param' && !out.has(seg[0]!.name)) out.set(seg[0]!.name, i);
+  }
+  return out;
 }
 
 export function methodsOverlap(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {

@@ -1,4 +1,4 @@
-import { analyzeRoutes, RouteConfigError, type RouteRule } from '@scopegate/core';
+import { analyzeRoutes, compileRoutes, RouteConfigError, type CompileOptions, type RouteRule } from '@scopegate/core';
 import { dynamicRoutes } from '@scopegate/dynamic';
 
 const kinds = (rules: RouteRule[], options = {}) => analyzeRoutes(rules, options).findings.map((f) => [f.severity, f.kind, [...f.rules]]);
@@ -31,6 +31,101 @@ describe.each<[string, RouteRule[], object, (string | number[])[][]]>([
   test('findings', () => {
     expect(kinds(rules, options)).toEqual(expected);
   });
+});
+
+/** Does `compileRoutes` accept the rules? The code of its error otherwise. */
+const compiles = (rules: RouteRule[], options: CompileOptions = {}): true | string => {
+  try {
+    compileRoutes(rules, options);
+    return true;
+  } catch (err) {
+    return (err as RouteConfigError).code;
+  }
+};
+
+const get = (path: string, extra: Partial<RouteRule> = {}): RouteRule => ({ method: 'GET', path, scopes: ['t.read'], ...extra });
+
+describe.each<[string, RouteRule[], CompileOptions, (string | number[])[][]]>([
+  ['one binds :tenant, the other not', [get('/t/:tenant/x', { bind: { tenant: 'tid' } }), get('/t/:tenant/:y')], {}, [['error', 'ambiguous', [0, 1]]]],
+  ['both bind :tenant, to different claims', [get('/t/:tenant/x', { bind: { tenant: 'tid' } }), get('/t/:tenant/:y', { bind: { tenant: 'org' } })], {}, [['error', 'ambiguous', [0, 1]]]],
+  ['one binds a second param the other leaves free', [get('/t/:tenant/x', { bind: { tenant: 'tid' } }), get('/t/:tenant/:y', { bind: { tenant: 'tid', y: 'sub' } })], {}, [['error', 'ambiguous', [0, 1]]]],
+  ['table-wide bind, a static segment where the other has :tenant (nothing to bind)', [get('/t/:tenant/x'), get('/t/acme/x')], { bind: { tenant: 'tid' } }, [['error', 'ambiguous', [0, 1]], ['warning', 'shadowed', [0, 1]]]],
+  ['table-wide bind overridden by one rule for another claim', [get('/t/:tenant/x'), get('/t/:tenant/:y', { bind: { tenant: 'org' } })], { bind: { tenant: 'tid' } }, [['error', 'ambiguous', [0, 1]]]],
+  ['same bindings, given on each rule', [get('/t/:tenant/x', { bind: { tenant: 'tid' } }), get('/t/:tenant/:y', { bind: { tenant: 'tid' } })], {}, [['info', 'overlap', [0, 1]]]],
+  ['same bindings: one from the table-wide option, one from the rule', [get('/t/:tenant/x'), get('/t/:tenant/:y', { bind: { tenant: 'tid' } })], { bind: { tenant: 'tid' } }, [['info', 'overlap', [0, 1]]]],
+  ['same bindings, the same param in the same segment of different-looking patterns', [get('/t/:tenant{/x}'), get('/t/:tenant/:y')], { bind: { tenant: 'tid' } }, [['info', 'overlap', [0, 1]]]],
+  ['bindings differ but the patterns are disjoint', [get('/t/:tenant/x', { bind: { tenant: 'tid' } }), get('/t/:tenant/y')], {}, []],
+  ['bindings differ but the methods are disjoint', [get('/t/:tenant', { bind: { tenant: 'tid' } }), { method: 'POST', path: '/t/:tenant', scopes: ['t.read'] }], {}, []],
+  ['same name and claim, but :x is another segment in each: an error (on /a/b/c one reads b, the other c)', [get('/a/:x/c', { bind: { x: 'tid' } }), get('/a/b/:x', { bind: { x: 'tid' } })], {}, [['error', 'ambiguous', [0, 1]]]],
+  ['other names, the same claim on the same segment: harmless', [get('/t/:tenant/x', { bind: { tenant: 'tid' } }), get('/t/:org/:y', { bind: { org: 'tid' } })], {}, [['info', 'overlap', [0, 1]]]],
+])('bindings: %s', (_name, rules, options, expected) => {
+  test('findings, and compileRoutes agrees on errors', () => {
+    const report = analyzeRoutes(rules, options);
+    expect(kinds(rules, options)).toEqual(expected);
+    const error = expected.some(([severity]) => severity === 'error');
+    expect(report.ok).toBe(!error);
+    expect(compiles(rules, options)).toBe(error ? 'ERR_AMBIGUOUS_ROUTES' : true);
+  });
+});
+
+describe('binding messages', () => {
+  test.each<[string, RouteRule[], CompileOptions, string]>([
+    [
+      'same scopes, bound vs not bound',
+      [get('/t/:tenant/x', { bind: { tenant: 'tid' } }), get('/t/:tenant/:y')],
+      {},
+      '#0 GET /t/:tenant/x and #1 GET /t/:tenant/:y can match the same requests with the same scopes (t.read) but bind differently: :tenant = claim tid vs no binding',
+    ],
+    [
+      'same scopes, different claims',
+      [get('/t/:tenant/x', { bind: { tenant: 'tid' } }), get('/t/:tenant/:y', { bind: { tenant: 'org' } })],
+      {},
+      '#0 GET /t/:tenant/x and #1 GET /t/:tenant/:y can match the same requests with the same scopes (t.read) but bind differently: :tenant = claim tid vs :tenant = claim org',
+    ],
+    [
+      'different scopes: the whole requirements, bindings included',
+      [get('/t/:tenant/x', { bind: { tenant: 'tid' } }), get('/t/:tenant/:y', { scopes: ['t.write'] })],
+      {},
+      '#0 GET /t/:tenant/x and #1 GET /t/:tenant/:y can match the same requests but require t.read, :tenant = claim tid vs t.write',
+    ],
+    [
+      'same bindings: named in the harmless overlap',
+      [get('/t/:tenant/x'), get('/t/:tenant/:y')],
+      { bind: { tenant: 'tid' } },
+      '#0 GET /t/:tenant/x and #1 GET /t/:tenant/:y overlap with the same requirements (t.read, :tenant = claim tid): harmless, the earlier one answers',
+    ],
+    [
+      'a bound param in another segment',
+      [get('/a/:x/c', { bind: { x: 'tid' } }), get('/a/b/:x', { bind: { x: 'tid' } })],
+      {},
+      '#0 GET /a/:x/c and #1 GET /a/b/:x can match the same requests with the same scopes and bindings by name (t.read, :x = claim tid), but a bound param is not the same part of the path in both: which value the claim must equal would depend on registration order',
+    ],
+  ])('%s', (_name, rules, options, message) => {
+    expect(analyzeRoutes(rules, options).findings[0]!.message).toBe(message);
+  });
+
+  test('compileRoutes refuses a bindings-only conflict and names both requirements', () => {
+    expect(() => compileRoutes([get('/t/:tenant/x', { bind: { tenant: 'tid' } }), get('/t/:tenant/:y')])).toThrow(
+      expect.objectContaining({ code: 'ERR_AMBIGUOUS_ROUTES', message: expect.stringContaining('(t.read, :tenant = claim tid vs t.read)') }),
+    );
+  });
+
+  test('the report carries the compiled rules with their bindings and the table-wide map', () => {
+    const report = analyzeRoutes([get('/t/:tenant/u/:user', { bind: { user: 'sub' } }), get('/health', { public: true, scopes: undefined })], { bind: { tenant: 'tid' } });
+    expect(report.rules.map((r) => r.bindings)).toEqual([[{ param: 'tenant', claim: 'tid' }, { param: 'user', claim: 'sub' }], []]);
+    expect({ ...report.options.bind }).toEqual({ tenant: 'tid' });
+  });
+});
+
+test('the Dynamic table with its environment binding: still no error', () => {
+  const report = analyzeRoutes(dynamicRoutes, { readAllScope: 'all.read', bind: { environmentId: 'environment_id' } });
+  expect(report.ok).toBe(true);
+  expect(report.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+  // Exactly the 96 rules with :environmentId are bound, each once; the other 36 are not.
+  const bound = report.rules.filter((r) => r.bindings.length);
+  expect(bound.map((r) => r.index)).toEqual(report.rules.filter((r) => r.path.includes(':environmentId')).map((r) => r.index));
+  expect(bound).toHaveLength(96);
+  expect(bound.every((r) => r.bindings.length === 1 && r.bindings[0]!.claim === 'environment_id')).toBe(true);
 });
 
 test('messages name the rules and the requirements; toString lists them', () => {

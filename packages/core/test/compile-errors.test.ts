@@ -50,6 +50,8 @@ const cases: Case[] = [
   ['option bind not an object', [ok], { bind: 'tenant' }, 'ERR_INVALID_OPTION', /option bind must be an object/],
   ['option bind to a bad claim', [ok], { bind: { tenant: 42 } }, 'ERR_INVALID_OPTION', /option bind binds :tenant to an invalid claim name/],
   ['ambiguous: same scopes, one bound', [{ method: 'GET', path: '/t/:tenant', scopes: ['a'], bind: { tenant: 'tid' } }, { method: 'GET', path: '/t/shared', scopes: ['a'] }], undefined, 'ERR_AMBIGUOUS_ROUTES', /a, :tenant = claim tid vs a\)/],
+  ['ambiguous: the same binding on another segment of the path', [{ method: 'GET', path: '/a/:x/c', scopes: ['a'], bind: { x: 'tid' } }, { method: 'GET', path: '/a/b/:x', scopes: ['a'], bind: { x: 'tid' } }], undefined, 'ERR_AMBIGUOUS_ROUTES', /\(a, :x = claim tid in both, but a bound param is not the same part of the path in each\)/],
+  ['ambiguous: a bound param after a wildcard', [{ method: 'GET', path: '/f/*p/:x', scopes: ['a'], bind: { x: 'tid' } }, { method: 'GET', path: '/f/*q/:x', scopes: ['a'], bind: { x: 'tid' } }], undefined, 'ERR_AMBIGUOUS_ROUTES', /not the same part of the path/],
   ['ambiguous: same scopes, bound to other claims', [{ method: 'GET', path: '/t/:tenant', scopes: ['a'], bind: { tenant: 'tid' } }, { method: 'GET', path: '/t/:org', scopes: ['a'], bind: { org: 'org' } }], undefined, 'ERR_AMBIGUOUS_ROUTES', /:tenant = claim tid vs a, :org = claim org/],
 ];
 
@@ -117,6 +119,15 @@ describe('bindings that compile', () => {
         { method: 'GET', path: '/t/:tenant/a', scopes: ['a'] },
         { method: 'GET', path: '/t/:tenant/:x', scopes: ['a'] },
       ], { bind: { tenant: 'tid' } }),
+    ).not.toThrow();
+  });
+
+  test('the same claim bound on the same segment under different param names is the same requirement', () => {
+    expect(() =>
+      compileRoutes([
+        { method: 'GET', path: '/t/:tenant/x', scopes: ['a'], bind: { tenant: 'tid' } },
+        { method: 'GET', path: '/t/:org/:page', scopes: ['a'], bind: { org: 'tid' } },
+      ]),
     ).not.toThrow();
   });
 

@@ -7,10 +7,12 @@
  * mounted with `app.use(path, subApp)` (their stack is behind a closure: reported as skipped),
  * and RegExp paths (skipped) are not checked; a sample path proves coverage of that sample, so a
  * rule covering only part of a pattern (`/users/me` against `/users/:id`) shows as uncovered.
+ * Each covered route is listed with the rule that answers it and the path params that rule binds
+ * to token claims, mapped back to the app's own param names.
  */
 import { METHODS } from 'node:http';
 import { compile, match, parse, type Token } from 'path-to-regexp';
-import { compileRoutes, type CompiledRule, type RouteRule, type RouteTable } from '@scopegate/core';
+import { bindingsText, compileRoutes, type CompiledRule, type RouteRule, type RouteTable } from '@scopegate/core';
 
 /** A route the app serves: its full pattern (mount prefixes joined) and methods (`*` = all). */
 export interface AppRoute {
@@ -18,9 +20,34 @@ export interface AppRoute {
   readonly methods: readonly string[];
 }
 
+/** A path param the covering rule binds to a token claim, seen from the app's route. */
+export interface AuditBinding {
+  /** The rule's `:param`. */
+  readonly param: string;
+  /** The claim the param must equal. */
+  readonly claim: string;
+  /**
+   * The app's param in that place (its name may differ from the rule's), or `null` when the app
+   * has fixed text there (then only tokens whose claim is that text pass).
+   */
+  readonly appParam: string | null;
+}
+
+/** An app route and method a rule covers. */
+export interface CoveredRoute {
+  readonly path: string;
+  readonly method: string;
+  /** The rule the gate applies to it. */
+  readonly rule: CompiledRule;
+  /** What the rule binds (`[]` for none), in the rule's pattern order. */
+  readonly bindings: readonly AuditBinding[];
+}
+
 export interface AppAudit {
   /** Every route found, in registration order. */
   readonly routes: readonly AppRoute[];
+  /** Every route and method a rule covers, in registration order, with the rule's claim bindings. */
+  readonly covered: readonly CoveredRoute[];
   /** App routes no rule covers: denied by the gate, or exposed unchecked with `unmatched: 'next'`. */
   readonly uncovered: readonly { readonly path: string; readonly method: string; readonly exposed: boolean }[];
   /** Rules that match no route of the app (stale entries). */
@@ -91,6 +118,7 @@ export function auditApp(app: AuditTarget, routes: RouteTable | readonly RouteRu
   const appServes = (method: string, sample: string) => matchers.some(({ route, test }) => handles(route, method) && test(sample) !== false);
 
   const uncovered: { path: string; method: string; exposed: boolean }[] = [];
+  const covered: CoveredRoute[] = [];
   const methodMismatch: { path: string; appMethods: string[]; tableMethods: string[] }[] = [];
   const compared = new Set<string>();
   for (const route of found) {
@@ -101,7 +129,12 @@ export function auditApp(app: AuditTarget, routes: RouteTable | readonly RouteRu
     }
     const declared = route.methods.includes('*') ? CHECKED_METHODS.filter((m) => m !== 'HEAD') : route.methods.filter((m) => !(m === 'HEAD' && route.methods.includes('GET')));
     for (const method of declared) {
-      if (table.lookup(method, sample).kind === 'no-route') uncovered.push({ path: route.path, method, exposed: options.unmatched === 'next' });
+      const found = table.lookup(method, sample);
+      if (found.kind === 'no-route') uncovered.push({ path: route.path, method, exposed: options.unmatched === 'next' });
+      else if (found.kind === 'match') {
+        const bindings = found.rule.bindings.map((b) => Object.freeze({ param: b.param, claim: b.claim, appParam: sampleParamName(route.path, found.params[b.param]) }));
+        covered.push({ path: route.path, method, rule: found.rule, bindings });
+      }
     }
     // Method coverage of this path, all routes and rules that match it taken together.
     if (compared.has(sample)) continue;
@@ -121,6 +154,7 @@ export function auditApp(app: AuditTarget, routes: RouteTable | readonly RouteRu
   const ok = !uncovered.length && !stale.length && !methodMismatch.length && !settings.length;
   const audit: AppAudit = {
     routes: found,
+    covered,
     uncovered,
     stale,
     methodMismatch,
@@ -169,10 +203,10 @@ function walk(router: RouterLike, prefix: string, out: AppRoute[], skipped: { pa
   }
 }
 
-/** A concrete path for a pattern: params `sample-1`…, wildcards one segment, optional groups taken. */
-export function samplePath(pattern: string): string | null {
+/** The sample value of each param and wildcard of a pattern (`sample-1`…, in pattern order), or `null`. */
+function sampleValues(pattern: string): Record<string, string> | null {
   try {
-    const names: Record<string, string | string[]> = {};
+    const names: Record<string, string> = {};
     let n = 0;
     const collect = (tokens: readonly Token[]): void => {
       for (const t of tokens) {
@@ -182,10 +216,29 @@ export function samplePath(pattern: string): string | null {
       }
     };
     collect(parse(pattern).tokens);
+    return names;
+  } catch {
+    return null;
+  }
+}
+
+/** A concrete path for a pattern: params `sample-1`…, wildcards one segment, optional groups taken. */
+export function samplePath(pattern: string): string | null {
+  const names = sampleValues(pattern);
+  if (names === null) return null;
+  try {
     return compile(pattern, { encode: false })(names);
   } catch {
     return null;
   }
+}
+
+/** The app param whose sample value a rule's param captured, or `null` (fixed text, or more than one param). */
+function sampleParamName(pattern: string, value: string | string[] | undefined): string | null {
+  if (typeof value !== 'string') return null;
+  const names = sampleValues(pattern) ?? {};
+  for (const [name, sample] of Object.entries(names)) if (sample === value) return name;
+  return null;
 }
 
 function formatAudit(a: AppAudit): string {
@@ -195,5 +248,17 @@ function formatAudit(a: AppAudit): string {
   for (const m of a.methodMismatch) lines.push(`  methods    ${m.path}: app ${m.appMethods.join(',')} / table ${m.tableMethods.join(',')}`);
   for (const r of a.stale) lines.push(`  stale      rule #${r.index} ${r.methods.join(',')} ${r.path} matches no route of the app`);
   for (const s of a.skipped) lines.push(`  skipped    ${s.path}: ${s.reason}`);
+  for (const c of a.covered) if (c.bindings.length) lines.push(`  bound      ${c.method} ${c.path} (rule #${c.rule.index}): ${bindingText(c.bindings)}`);
   return lines.join('\n');
+}
+
+/** `:environmentId = claim environment_id`, saying where the app's route differs from the rule. */
+function bindingText(bindings: readonly AuditBinding[]): string {
+  return bindings
+    .map((b) => {
+      const base = bindingsText([b]);
+      if (b.appParam === null) return `${base} (fixed text in the app's path)`;
+      return b.appParam === b.param ? base : `${base} (the app's :${b.appParam})`;
+    })
+    .join(', ');
 }

@@ -11,7 +11,53 @@ test('an app serving exactly the Dynamic table: no gaps', () => {
   const report = auditApp(app, dynamicTable);
   expect(report.routes).toHaveLength(132);
   expect(report.ok).toBe(true);
-  expect(report.toString()).toBe('App audit: 132 route(s) found, no gaps');
+  // Every route covered; the 96 under /environments/:environmentId bound to environment_id, the rest not.
+  expect(report.covered).toHaveLength(132);
+  const bound = report.covered.filter((c) => c.bindings.length);
+  expect(bound.map((c) => c.path)).toEqual(dynamicRoutes.map((r) => r.path).filter((p) => p.includes(':environmentId')));
+  expect(bound.every((c) => c.bindings.length === 1 && c.bindings[0]!.param === 'environmentId' && c.bindings[0]!.claim === 'environment_id' && c.bindings[0]!.appParam === 'environmentId')).toBe(true);
+  expect(report.covered.find((c) => c.path === '/user/tokens')!.bindings).toEqual([]);
+  const lines = report.toString().split('\n');
+  expect(lines[0]).toBe('App audit: 132 route(s) found, no gaps');
+  expect(lines.slice(1).every((l) => l.startsWith('  bound      '))).toBe(true);
+  expect(lines).toHaveLength(1 + 96);
+  expect(lines).toContain('  bound      GET /environments/:environmentId/users (rule #33): :environmentId = claim environment_id');
+  expect(report.toString()).not.toContain('/user/tokens');
+});
+
+test("bindings of covered routes: the app's own param names, fixed text, several bindings, methods", () => {
+  const table = compileRoutes(
+    [
+      { method: 'GET', path: '/tenants/:tenantId/users/:userId', scopes: ['users.read'], bind: { userId: 'sub' } },
+      { method: ['GET', 'PUT'], path: '/tenants/:tenantId/settings', scopes: ['settings'] },
+      { method: 'GET', path: '/health', public: true },
+    ],
+    { bind: { tenantId: 'tid' } },
+  );
+  const app = express();
+  app.get('/tenants/:t/users/:u', noop); // other names: the rule's params still bind these places
+  app.route('/tenants/:tenantId/settings').get(noop).put(noop);
+  app.get('/tenants/acme/settings', noop); // fixed text where the rule has :tenantId
+  app.get('/health', noop);
+
+  const report = auditApp(app, table);
+  expect(report.ok).toBe(true);
+  expect(report.covered.map((c) => [c.method, c.path, c.rule.index, c.bindings])).toEqual([
+    ['GET', '/tenants/:t/users/:u', 0, [{ param: 'tenantId', claim: 'tid', appParam: 't' }, { param: 'userId', claim: 'sub', appParam: 'u' }]],
+    ['GET', '/tenants/:tenantId/settings', 1, [{ param: 'tenantId', claim: 'tid', appParam: 'tenantId' }]],
+    ['PUT', '/tenants/:tenantId/settings', 1, [{ param: 'tenantId', claim: 'tid', appParam: 'tenantId' }]],
+    ['GET', '/tenants/acme/settings', 1, [{ param: 'tenantId', claim: 'tid', appParam: null }]],
+    ['GET', '/health', 2, []],
+  ]);
+  expect(report.toString()).toBe(
+    [
+      'App audit: 4 route(s) found, no gaps',
+      "  bound      GET /tenants/:t/users/:u (rule #0): :tenantId = claim tid (the app's :t), :userId = claim sub (the app's :u)",
+      '  bound      GET /tenants/:tenantId/settings (rule #1): :tenantId = claim tid',
+      '  bound      PUT /tenants/:tenantId/settings (rule #1): :tenantId = claim tid',
+      "  bound      GET /tenants/acme/settings (rule #1): :tenantId = claim tid (fixed text in the app's path)",
+    ].join('\n'),
+  );
 });
 
 test('planted gaps are found: uncovered route, stale rule, method mismatch, settings', () => {

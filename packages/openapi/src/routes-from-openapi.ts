@@ -117,8 +117,9 @@ function basePathOf(doc: OpenApiDocument): string {
 /**
  * Build route rules from an OpenAPI document (object, or JSON/YAML text). `security: []` → public;
  * `{ bearerAuth: [] }` → any authenticated caller; `{ bearerAuth: [a, b] }` → scopes a and b;
- * several requirement objects → `anyOf`. What cannot be expressed is reported in `warnings` and
- * the operation left out (so the gate denies it).
+ * several requirement objects → `anyOf`; `x-scopegate-bindings: [{ param, claim, in: 'path' }]`
+ * (as `openApiWithScopes` writes it) → `bind: { param: claim }`. What cannot be expressed is
+ * reported in `warnings` and the operation left out (so the gate denies it).
  *
  * @example
  * const { rules, warnings } = routesFromOpenApi(readFileSync('openapi.yaml', 'utf8'));
@@ -151,8 +152,17 @@ export function routesFromOpenApi(input: OpenApiDocument | string, options: Impo
       if (op.callbacks !== undefined) warnings.push({ location, message: 'callbacks describe requests this API sends, not routes it serves: ignored' });
       const security = (Array.isArray(op.security) ? op.security : doc.security ?? []) as Record<string, unknown>[];
       const description = typeof op.summary === 'string' ? op.summary : typeof op.operationId === 'string' ? op.operationId : undefined;
-      const base = { method: method.toUpperCase(), path, ...(description ? { description } : {}) };
+      const bind = readBindings(op['x-scopegate-bindings'], rawPath);
+      if (typeof bind === 'string') {
+        warnings.push({ location, message: `x-scopegate-bindings ${bind}: operation left out (requests to it are denied)` });
+        continue;
+      }
+      const base = { method: method.toUpperCase(), path, ...(description ? { description } : {}), ...(bind ? { bind } : {}) };
       if (security.length === 0 || security.some((req) => req && typeof req === 'object' && Object.keys(req).length === 0)) {
+        if (bind) {
+          warnings.push({ location, message: 'x-scopegate-bindings on a public operation (no token is read): operation left out (requests to it are denied)' });
+          continue;
+        }
         rules.push({ ...base, public: true });
         continue;
       }
@@ -179,6 +189,27 @@ export function routesFromOpenApi(input: OpenApiDocument | string, options: Impo
     }
   }
   return { rules, warnings };
+}
+
+/**
+ * `x-scopegate-bindings` as a rule's `bind` map: `undefined` when absent, a message (what is wrong)
+ * when it cannot be honoured. Names only are read; a binding is never dropped silently.
+ */
+function readBindings(value: unknown, rawPath: string): Record<string, string> | undefined | string {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) return 'must be an array of { param, claim, in: "path" }';
+  const params = new Set([...rawPath.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!));
+  const bind: Record<string, string> = Object.create(null);
+  for (const [i, entry] of value.entries()) {
+    const e = entry as { param?: unknown; claim?: unknown; in?: unknown; segment?: unknown } | null;
+    if (!e || typeof e !== 'object' || typeof e.param !== 'string' || typeof e.claim !== 'string' || e.claim === '') return `[${i}] needs a string param and a non-empty string claim`;
+    if (e.in !== undefined && e.in !== 'path') return `[${i}] binds a ${JSON.stringify(e.in)} parameter: only path parameters can be bound`;
+    if (e.segment !== undefined) return `[${i}] binds ${JSON.stringify(e.segment)}, which is not one path parameter of this path`;
+    if (!params.has(e.param)) return `[${i}] binds {${e.param}}, which this path does not have`;
+    if (e.param in bind) return `[${i}] binds {${e.param}} twice`;
+    bind[e.param] = e.claim;
+  }
+  return value.length ? { ...bind } : undefined;
 }
 
 function resolveLocalRef(doc: OpenApiDocument, ref: string): Record<string, unknown> | null {

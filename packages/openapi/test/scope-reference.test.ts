@@ -8,9 +8,10 @@ import { parsePermissionsPage, type Fact } from '../../dynamic/test/support/perm
 
 const seed = parsePermissionsPage(readFileSync(join(__dirname, '../../dynamic/test/fixtures/dynamic-permissions-003.txt'), 'utf8'));
 
-/** Read the rendered Markdown back into (scope, method, path, description) facts. */
-function parseMarkdown(md: string): { facts: Fact[]; groups: Map<string, string>; descriptions: Map<string, string> } {
+/** Read the rendered Markdown back into (scope, method, path, description) facts, and each row's binding cell. */
+function parseMarkdown(md: string): { facts: Fact[]; groups: Map<string, string>; descriptions: Map<string, string>; bindings: string[] } {
   const facts: Fact[] = [];
+  const bindings: string[] = [];
   const groups = new Map<string, string>();
   const descriptions = new Map<string, string>();
   let group = '';
@@ -22,9 +23,12 @@ function parseMarkdown(md: string): { facts: Fact[]; groups: Map<string, string>
       scope = m[1]!;
       groups.set(scope, group);
     } else if ((m = /^Description: (.*)$/.exec(line))) descriptions.set(scope, m[1]!);
-    else if ((m = /^\| `(\S+) (\S+)` \| (.*) \|$/.exec(line))) facts.push({ scope, method: m[1]!, path: m[2]!, description: m[3]!.replace(/\\\|/g, '|') });
+    else if ((m = /^\| `(\S+) (\S+)` \| (.*?) \|(?: (.*) \|)?$/.exec(line))) {
+      facts.push({ scope, method: m[1]!, path: m[2]!, description: m[3]!.replace(/\\\|/g, '|') });
+      bindings.push(m[4] ?? '');
+    }
   }
-  return { facts, groups, descriptions };
+  return { facts, groups, descriptions, bindings };
 }
 
 test('Markdown reference of the Dynamic table reads back as the seed page, fact for fact', () => {
@@ -38,14 +42,23 @@ test('Markdown reference of the Dynamic table reads back as the seed page, fact 
   // GET /user/tokens is listed for any authenticated caller; scopes with no route are listed too.
   expect(back.facts.filter((f) => !f.scope.includes('.'))).toEqual([{ scope: 'Any authenticated caller', method: 'GET', path: '/user/tokens', description: 'Get API tokens for the current user' }]);
   expect(md).toContain('## Other\n\n### Any authenticated caller');
-  expect(md).toContain('| `GET /user/tokens` | Get API tokens for the current user |');
+  expect(md).toContain('| `GET /user/tokens` | Get API tokens for the current user |  |');
   expect(md).toContain('### gasless.read\n\nNo endpoint requires this scope.');
+  // Bindings: the table-wide one under the title, each endpoint's in the third column.
+  expect(md).toContain("# Dynamic API token scopes\n\nBindings for the whole table (every endpoint with the param): `:environmentId` must equal the token's `environment_id` claim.\n");
+  expect(md).toContain('| Method & Endpoint | Description | Bound to the token |\n| --- | --- | --- |');
+  const bound = "`:environmentId` must equal the token's `environment_id` claim";
+  expect(back.bindings).toHaveLength(back.facts.length);
+  back.facts.forEach((f, i) => expect([f.path, back.bindings[i]]).toEqual([f.path, f.path.includes(':environmentId') ? bound : '']));
+  expect(back.bindings.filter((b) => b === bound).length).toBeGreaterThan(90);
+  expect(md).toContain("### all.read\n\nGrants every GET (and HEAD) endpoint of this table. Bound params must still equal the token's claims.");
 });
 
-test('alternatives are listed under each scope with a note', () => {
+test('alternatives are listed under each scope with a note; a table without bindings has no binding column or line', () => {
   const table = compileRoutes([{ method: 'DELETE', path: '/x', anyOf: [['admin'], ['a', 'b']], description: 'Delete x' }]);
   const md = renderScopeReference(table);
-  expect(md).toContain('## admin\n\n| Method & Endpoint | Description |\n| --- | --- |\n| `DELETE /x` | Delete x (or a + b) |');
+  expect(md).not.toMatch(/Bound|Bindings|claim/);
+  expect(md).toContain('## admin\n\n| Method & Endpoint | Description |\n| --- | --- |\n| `DELETE /x` | Delete x (or a + b) |\n');
   expect(md).toContain('## a\n\n| Method & Endpoint | Description |\n| --- | --- |\n| `DELETE /x` | Delete x (with b; or admin) |');
 });
 
@@ -67,6 +80,19 @@ describe('HTML reference', () => {
     expect(html).not.toMatch(/<link|<script src|<img|https?:\/\//);
     expect(visibleRows()).toHaveLength(132);
     expect(dom.window.document.getElementById('count')!.textContent).toBe('132 endpoints');
+  });
+
+  test('bindings: a line for the table-wide one, a column for each endpoint', () => {
+    const doc = dom.window.document;
+    expect(doc.querySelector('p.bindings')!.textContent).toBe("Bindings for the whole table (every endpoint with the param): :environmentId must equal the token's environment_id claim.");
+    const rows = [...doc.querySelectorAll('tbody tr')];
+    for (const row of rows) {
+      const cell = row.querySelector('td.bindings')!;
+      const bound = row.getAttribute('data-path')!.includes(':environmentId');
+      expect([row.getAttribute('data-path'), cell.textContent]).toEqual([row.getAttribute('data-path'), bound ? ":environmentId must equal the token's environment_id claim" : '']);
+      if (bound) expect([...cell.querySelectorAll('code')].map((c) => c.textContent)).toEqual([':environmentId', 'environment_id']);
+    }
+    expect([...doc.querySelectorAll('table')].every((t) => t.querySelectorAll('thead th').length === 3)).toBe(true);
   });
 
   test.each([
@@ -106,6 +132,12 @@ test('openApiWithScopes writes security from the table and reports both kinds of
   expect(paths['/environments/{environmentId}/users']!.post!['x-scopes']).toEqual([['environment.users.write']]);
   expect(paths['/environments/{environmentId}/tokens/{tokenId}']!.delete!.security).toEqual([{ bearerAuth: ['environment.apiTokens.write'] }]);
   expect(paths['/user/tokens']!.get!.security).toEqual([{ bearerAuth: [] }]);
+  // Every operation with {environmentId} says it is bound to environment_id; /user/tokens says nothing.
+  const bound = [{ param: 'environmentId', claim: 'environment_id', in: 'path' }];
+  expect(paths['/environments/{environmentId}/users']!.get!['x-scopegate-bindings']).toEqual(bound);
+  expect(paths['/environments/{environmentId}/users']!.post!['x-scopegate-bindings']).toEqual(bound);
+  expect(paths['/environments/{environmentId}/tokens/{tokenId}']!.delete!['x-scopegate-bindings']).toEqual(bound);
+  expect('x-scopegate-bindings' in paths['/user/tokens']!.get!).toBe(false);
   expect(missingInTable).toEqual(['GET /not/in/table']);
   expect(missingInSpec).toHaveLength(132 - 4);
   expect(document.components?.securitySchemes?.bearerAuth).toEqual({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
