@@ -60,7 +60,8 @@ async function jwksServer(jose) {
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const issuer = 'https://issuer.bench/';
   const audience = 'bench-api';
-  const token = await new jose.SignJWT({ scope: 'environment.users.read' })
+  // The environment the load's path names: dynamicTable binds :environmentId to this claim.
+  const token = await new jose.SignJWT({ scope: 'environment.users.read', environment_id: 'env-1' })
     .setProtectedHeader({ alg: 'ES256', kid: 'bench' })
     .setIssuer(issuer)
     .setAudience(audience)

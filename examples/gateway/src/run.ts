@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { createVerifier, type RouteTable, type Verifier, type VerifierOptions } from '@scopegate/core';
-import { dynamicTable } from '@scopegate/dynamic';
+import { DYNAMIC_ENVIRONMENT_CLAIM, dynamicTable } from '@scopegate/dynamic';
 import { auditApp, type AppAudit } from '@scopegate/express';
 import { RedisRevocationList, RedisTokenStore } from '@scopegate/redis';
 import { createMetrics, type GatewayMetrics } from './metrics';
@@ -16,13 +16,17 @@ import { MemoryTokenStore, type TokenStore } from './token-store';
 
 /** The demo's fixed identities, so the printed commands read well. */
 export const DEMO = {
+  /** The demo tokens' environment: each carries it as its `environment_id` claim. */
   environmentId: '7d8e9f10-1a2b-4c3d-8e9f-0a1b2c3d4e5f',
+  /** Another environment, which no demo token belongs to: the cross-environment examples. */
+  otherEnvironmentId: 'b4e1c2d3-6f5a-4b7c-9d8e-1f2a3b4c5d6e',
   adminId: '0b6c3f52-8d3e-4a57-9a51-2f7f6d1c9e01',
   readerId: '5e2a9c71-3b4d-4f60-8a12-6c9d0e1f2a03',
 } as const;
 
+/** The printed demo tokens, all bound to `DEMO.environmentId` (claim `environment_id`). */
 export interface DemoTokens {
-  /** environment.apiTokens.read + environment.apiTokens.write */
+  /** environment.apiTokens.read + environment.apiTokens.write + environment.users.read: it may mint tokens holding those (a subset) */
   admin: string;
   /** all.read */
   allRead: string;
@@ -79,9 +83,11 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
       isRevoked: (claims) => typeof claims.jti === 'string' && store.isRevoked(claims.jti),
     });
     upstreamUrl = new URL(upstream.url);
-    const mint = (sub: string, scopes: string[], extra: Record<string, unknown> = {}) => issuer.mint({ sub, scopes, ttl: 24 * 3600, extra });
+    // Every demo token belongs to the demo environment, as Dynamic's tokens belong to one.
+    const mint = (sub: string, scopes: string[], extra: Record<string, unknown> = {}) =>
+      issuer.mint({ sub, scopes, ttl: 24 * 3600, extra: { ...extra, [DYNAMIC_ENVIRONMENT_CLAIM]: DEMO.environmentId } });
     const tokens: DemoTokens = {
-      admin: await mint(DEMO.adminId, ['environment.apiTokens.read', 'environment.apiTokens.write'], { alias: 'demo-admin', email: 'admin@demo.test' }),
+      admin: await mint(DEMO.adminId, ['environment.apiTokens.read', 'environment.apiTokens.write', 'environment.users.read'], { alias: 'demo-admin', email: 'admin@demo.test' }),
       allRead: await mint(DEMO.readerId, ['all.read']),
       usersRead: await mint(DEMO.readerId, ['environment.users.read']),
       noScopes: await mint(DEMO.readerId, []),
@@ -162,19 +168,28 @@ export function banner(gw: RunningGateway): string {
   if (!gw.demo) return lines.join('\n');
   const t = gw.demo.tokens;
   const env = `${gw.url}/environments/${DEMO.environmentId}`;
+  const other = `${gw.url}/environments/${DEMO.otherEnvironmentId}`;
   const auth = (token: string) => ` -H 'Authorization: Bearer ${token}'`;
+  const json = ` -H 'Content-Type: application/json' -d`;
   const tryIt: [string, string, string][] = [
     ['200', 'a users.read token reads users', `curl -i '${env}/users'${auth(t.usersRead)}`],
-    ['200', 'all.read reads any GET route', `curl -i '${env}/webhooks'${auth(t.allRead)}`],
-    ['201', 'the admin token creates an API token (printed once)', `curl -i -X POST '${env}/tokens'${auth(t.admin)} -H 'Content-Type: application/json' -d '{"note":"ci","scopes":["environment.users.read"]}'`],
+    ['200', 'all.read reads any GET route of its environment', `curl -i '${env}/webhooks'${auth(t.allRead)}`],
+    ['201', 'the admin token creates an API token with a scope it holds (printed once)', `curl -i -X POST '${env}/tokens'${auth(t.admin)}${json} '{"note":"ci","scopes":["environment.users.read"]}'`],
     ['200', 'the admin token lists the environment\'s tokens', `curl -i '${env}/tokens'${auth(t.admin)}`],
     ['200', 'any authenticated caller lists its own tokens', `curl -i '${gw.url}/user/tokens'${auth(t.admin)}`],
     ['403', 'all.read cannot write', `curl -i -X DELETE '${env}/users/u-1'${auth(t.allRead)}`],
     ['403', 'a token with no scopes cannot read users', `curl -i '${env}/users'${auth(t.noScopes)}`],
+    ['403', 'a token cannot reach another environment (environment_id is bound to the path)', `curl -i '${other}/users'${auth(t.usersRead)}`],
+    ['403', 'the admin token cannot grant a scope it does not hold', `curl -i -X POST '${env}/tokens'${auth(t.admin)}${json} '{"scopes":["environment.users.write"]}'`],
     ['401', 'no token', `curl -i '${env}/users'`],
     ['400', 'the firewall refuses encoded traversal', `curl -i '${env}/users/..%2F..%2Ftokens'${auth(t.usersRead)}`],
   ];
-  lines.push('', 'Embedded demo: a demo issuer (ES256, JWKS on loopback) and a demo upstream (Dynamic\'s token service + echo).', 'Try it (expected status first):');
+  lines.push(
+    '',
+    'Embedded demo: a demo issuer (ES256, JWKS on loopback) and a demo upstream (Dynamic\'s token service + echo).',
+    `Demo tokens belong to environment ${DEMO.environmentId} (claim ${DYNAMIC_ENVIRONMENT_CLAIM}); ${DEMO.otherEnvironmentId} is another environment.`,
+    'Try it (expected status first):',
+  );
   for (const [status, what, cmd] of tryIt) lines.push(`# ${status} ${what}`, cmd);
   return lines.join('\n');
 }

@@ -158,7 +158,7 @@ test('graceful close: an in-flight request finishes, new connections are refused
   const other = await startGateway(loadConfig({ PORT: '0', LOG_LEVEL: 'silent', UPSTREAM_URL: `http://127.0.0.1:${port}`, JWT_SECRET: secret }));
   try {
     const { SignJWT } = await import('jose');
-    const token = await new SignJWT({ scope: 'all.read' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(new TextEncoder().encode(secret));
+    const token = await new SignJWT({ scope: 'all.read', environment_id: DEMO.environmentId }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(new TextEncoder().encode(secret));
     const started = Date.now();
     const pending = request(other.url).get(`${env}/users`).set('Authorization', bearer(token)).then((r) => [r.status, r.body, Date.now() - started]);
     await new Promise((r) => setTimeout(r, 100)); // the request is now waiting on the upstream

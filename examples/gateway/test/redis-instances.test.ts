@@ -46,7 +46,12 @@ beforeAll(async () => {
   upstream = await listenLoopback(createDemoUpstreamApp({ issuer, store: new RedisTokenStore(upstreamList) as unknown as TokenStore }));
   a = await gateway();
   b = await gateway({ METRICS_PORT: '0' });
-  admin = await issuer.mint({ sub: DEMO.adminId, scopes: ['environment.apiTokens.read', 'environment.apiTokens.write'], extra: { alias: 'admin' } });
+  // The admin of the demo environment: it mints users.read tokens there, so it holds users.read.
+  admin = await issuer.mint({
+    sub: DEMO.adminId,
+    scopes: ['environment.apiTokens.read', 'environment.apiTokens.write', 'environment.users.read'],
+    extra: { alias: 'admin', environment_id: DEMO.environmentId },
+  });
 }, 30_000);
 
 afterAll(async () => {

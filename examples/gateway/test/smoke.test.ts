@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { join } from 'node:path';
+import { DEMO } from '../src/run';
 
 const root = join(__dirname, '..', '..', '..');
 let child: ChildProcess | null = null;
@@ -75,6 +76,9 @@ test('npm start serves on built-in defaults and every printed command gets its p
   });
   expect(commands.length).toBeGreaterThanOrEqual(8);
   expect(new Set(commands.map(([s]) => s))).toEqual(new Set([200, 201, 403, 401, 400]));
+  // The banner shows a refused cross-environment call and a refused escalation.
+  expect(commands.filter(([s, l]) => s === 403 && l.includes(`/environments/${DEMO.otherEnvironmentId}/`))).toHaveLength(1);
+  expect(commands.filter(([s, l]) => s === 403 && / -X POST '[^']*\/tokens' /.test(l) && l.includes('environment.users.write'))).toHaveLength(1);
   for (const [status, line] of commands) {
     expect({ line: line.slice(0, 80), status: await send(parseCurl(line)) }).toEqual({ line: line.slice(0, 80), status });
   }

@@ -2,6 +2,10 @@
  * The demo upstream of `npm start`'s embedded mode: Dynamic's token endpoints implemented for
  * real (seed `GET /user/tokens` schema), and an echo for every other route of the table.
  *
+ * Tokens are environment-bound: a caller mints, lists and deletes tokens only in its own
+ * environment (its `environment_id` claim), grants only scopes it holds itself, and every minted
+ * token carries `environment_id` of its environment, so the gate holds it to that environment.
+ *
  * It trusts the gateway in front of it (it only decodes the already verified token to learn the
  * caller); a real upstream reachable other than through the gateway must verify tokens itself.
  */
@@ -10,8 +14,9 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 import { decodeJwt, type JWTPayload } from 'jose';
-import { dynamicRoutes, dynamicScopeNames, type DynamicScope } from '@scopegate/dynamic';
+import { DYNAMIC_ENVIRONMENT_CLAIM, dynamicRoutes, dynamicScopeNames, type DynamicScope } from '@scopegate/dynamic';
 import type { DemoIssuer } from './issuer';
+import { inCallerEnvironment, scopesBeyondCaller } from './token-policy';
 import type { TokenCreator, TokenRecord, TokenStore } from '../token-store';
 
 export interface DemoUpstreamOptions {
@@ -70,10 +75,18 @@ export function createDemoUpstreamApp(options: DemoUpstreamOptions): express.Exp
     return claims && typeof claims.sub === 'string' ? claims : null;
   };
 
+  /** The caller acts in its own environment only (the gate checks this too): 403 otherwise. */
+  const requireOwnEnvironment = (claims: JWTPayload, environmentId: string, res: Response): boolean => {
+    if (inCallerEnvironment(claims, environmentId)) return true;
+    fail(res, 403, 'Access Forbidden');
+    return false;
+  };
+
   app.post('/environments/:environmentId/tokens', async (req, res) => {
     const claims = requireCaller(req, res);
     if (!claims) return;
     const environmentId = req.params.environmentId;
+    if (!requireOwnEnvironment(claims, environmentId, res)) return;
     if (!UUID.test(environmentId)) return fail(res, 400, 'environmentId must be a uuid');
     const body: unknown = req.body;
     if (!body || typeof body !== 'object' || Array.isArray(body)) return fail(res, 400, 'Body must be a JSON object: { "note"?: string, "scopes": TokenScopes[] }');
@@ -82,9 +95,12 @@ export function createDemoUpstreamApp(options: DemoUpstreamOptions): express.Exp
     if (!Array.isArray(scopes)) return fail(res, 400, 'scopes must be an array of TokenScopes');
     const unknown = scopes.filter((s) => typeof s !== 'string' || !KNOWN.has(s));
     if (unknown.length) return fail(res, 400, `Unknown scope(s): ${unknown.map((s) => JSON.stringify(s)).join(', ')}`);
-    const id = randomUUID();
     const granted = [...new Set(scopes as DynamicScope[])];
-    const rawToken = await issuer.mint({ sub: claims.sub!, scopes: granted, jti: id, ttl, extra: { env: environmentId } });
+    // A token never holds more than its creator: no escalation through the token service.
+    const beyond = scopesBeyondCaller(claims, granted);
+    if (beyond.length) return fail(res, 403, `Cannot grant scope(s) the caller does not hold: ${beyond.map((s) => JSON.stringify(s)).join(', ')}`);
+    const id = randomUUID();
+    const rawToken = await issuer.mint({ sub: claims.sub!, scopes: granted, jti: id, ttl, extra: { [DYNAMIC_ENVIRONMENT_CLAIM]: environmentId } });
     const record: TokenRecord = {
       id,
       checksum: rawToken.slice(-6),
@@ -100,12 +116,15 @@ export function createDemoUpstreamApp(options: DemoUpstreamOptions): express.Exp
   });
 
   app.get('/environments/:environmentId/tokens', async (req, res) => {
-    if (!requireCaller(req, res)) return;
+    const claims = requireCaller(req, res);
+    if (!claims || !requireOwnEnvironment(claims, req.params.environmentId, res)) return;
     res.json({ tokens: (await store.listByEnvironment(req.params.environmentId)).map(tokenJson) });
   });
 
   app.delete('/environments/:environmentId/tokens/:tokenId', async (req, res) => {
-    if (!requireCaller(req, res)) return;
+    const claims = requireCaller(req, res);
+    if (!claims || !requireOwnEnvironment(claims, req.params.environmentId, res)) return;
+    // Another environment's token is not found here, whoever asks.
     const record = await store.get(req.params.tokenId);
     if (!record || record.projectEnvironmentId !== req.params.environmentId) return fail(res, 404, 'Token not found');
     await store.revoke(record.id);
