@@ -102,6 +102,15 @@ export class TokenCache<V> {
     this.#size++;
   }
 
+  /** Drop `key` (its verification no longer holds, e.g. its key left the key set). */
+  delete(key: string): void {
+    const h = tailHash(key);
+    const head = this.#map.get(h);
+    for (let e = head ?? null; e !== null; e = e.next) {
+      if (e.key === key) return this.#unlink(h, head!, e);
+    }
+  }
+
   clear(): void {
     this.#map.clear();
     this.#size = 0;

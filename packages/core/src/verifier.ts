@@ -18,6 +18,8 @@ import { ConfigError, InternalError, KeysUnavailableError, ScopeGateError, Unaut
 import { remoteKeySet, type RemoteKeySet, type RemoteKeySetOptions } from './remote-key-set';
 import { TokenCache } from './token-cache';
 import { isToken68 } from './bearer';
+import { keyFingerprint } from './key-fingerprint';
+import { isCanonicalCompactJws } from './compact-jws';
 
 /** Algorithms a verifier may allow. `none` is not among them. */
 export type VerifierAlgorithm =
@@ -41,9 +43,13 @@ export interface VerifierOptions {
   publicKey?: string | JWK;
   /** Local JSON Web Key Set. */
   jwks?: JSONWebKeySet;
-  /** Remote JSON Web Key Set URL (http or https): fetched once, shared per URL, refreshed in the background. */
+  /**
+   * Remote JSON Web Key Set URL: fetched once, shared per URL, refreshed in the background.
+   * `https://`, or `http://` on a loopback host (`localhost`, `127.0.0.0/8`, `[::1]`); any other
+   * `http://` URL needs `jwksOptions.allowInsecureHttp`.
+   */
   jwksUri?: string;
-  /** Fetch timeout, cooldown and refresh age of `jwksUri`. Defaults 5 s, 30 s, 10 min. */
+  /** Fetch timeout, cooldown, refresh age and body cap of `jwksUri`. Defaults 5 s, 30 s, 10 min, 1 MiB. */
   jwksOptions?: RemoteKeySetOptions;
   /** Expected `iss` (one of). Default: not checked. */
   issuer?: string | readonly string[];
@@ -57,8 +63,12 @@ export interface VerifierOptions {
   requiredClaims?: readonly string[];
   /** Claims read for scopes (space-delimited string or string array), united. Default `['scope', 'scopes', 'scp']`. */
   scopeClaims?: readonly string[];
-  /** Cache of verified tokens, bounded to `max` entries; `false` disables. Default `{ max: 10000 }`. */
-  cache?: { max: number } | false;
+  /**
+   * Cache of verified tokens, bounded to `max` entries, each kept at most `maxAge` ms whatever
+   * its `exp` (and dropped as soon as its key leaves a remote key set); `false` disables. Default
+   * `{ max: 10000, maxAge: <the key set's refresh age, jwksOptions.cacheMaxAge, 10 min by default> }`.
+   */
+  cache?: { max: number; maxAge?: number } | false;
   /** Called on every request (cache hit or miss) after verification; `true` refuses the token. */
   isRevoked?: (claims: Readonly<JWTPayload>) => boolean | Promise<boolean>;
   /** Longest accepted token, characters. Default 8192. */
@@ -121,15 +131,19 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const scopeClaims = stringList(options.scopeClaims, 'scopeClaims') ?? ['scope', 'scopes', 'scp'];
   if (scopeClaims.length === 0) throw new ConfigError('scopeClaims must name at least one claim');
   const cacheOption = options.cache ?? { max: 10_000 };
-  if (cacheOption !== false && (typeof cacheOption !== 'object' || !Number.isInteger(cacheOption.max) || cacheOption.max < 0)) {
-    throw new ConfigError('cache must be false or { max: <non-negative integer> }');
+  if (cacheOption !== false && (typeof cacheOption !== 'object' || cacheOption === null || !Number.isInteger(cacheOption.max) || cacheOption.max < 0)) {
+    throw new ConfigError('cache must be false or { max: <non-negative integer>, maxAge?: <ms> }');
   }
+  const refreshAge = options.jwksOptions?.cacheMaxAge ?? 600_000;
+  const cacheMaxAge = cacheOption === false ? 0 : (cacheOption.maxAge ?? refreshAge);
+  if (!(Number.isFinite(cacheMaxAge) && cacheMaxAge >= 0)) throw new ConfigError('cache.maxAge must be a non-negative number of ms');
   const isRevoked = options.isRevoked;
   if (isRevoked !== undefined && typeof isRevoked !== 'function') throw new ConfigError('isRevoked must be a function');
   const maxTokenLength = options.maxTokenLength ?? 8192;
   if (!Number.isInteger(maxTokenLength) || maxTokenLength < 16) throw new ConfigError('maxTokenLength must be an integer ≥ 16');
 
-  const cache = cacheOption === false ? null : new TokenCache<VerifiedToken>(cacheOption.max);
+  const cache = cacheOption === false ? null : new TokenCache<Cached>(cacheOption.max);
+  const remote = key.remote;
   const verifyOptions = {
     algorithms: [...algorithms],
     issuer,
@@ -140,11 +154,21 @@ export function createVerifier(options: VerifierOptions): Verifier {
   };
 
   async function authenticate(token: string): Promise<VerifiedToken> {
+    // Only the one spelling of each part: base64url has 4 (or 16) spellings of the same last
+    // bytes, and `=` padding is not base64url. Each would verify, and take a cache entry of its own.
+    if (!isCanonicalCompactJws(token)) throw new UnauthorizedError('ERR_TOKEN_INVALID', 'Invalid token: malformed');
+    // The key the signature verified with, to tell later whether it is still in a remote set.
+    let used: unknown = null;
+    const getKey = typeof key.get === 'function' ? async (...args: Parameters<JWTVerifyGetKey>) => (used = await (key.get as JWTVerifyGetKey)(...args)) : key.get;
     let result;
     try {
-      result = await jwtVerify(token, key.get, verifyOptions);
+      result = await jwtVerify(token, getKey, verifyOptions);
     } catch (err) {
-      throw mapJoseError(err);
+      if (!(err instanceof errors.JWKSMultipleMatchingKeys)) throw mapJoseError(err);
+      // No kid (or a shared one), several keys of the type, as during a rotation: try each.
+      const tried = await tryEachKey(token, err, verifyOptions);
+      result = tried.result;
+      used = tried.key;
     }
     const { payload, protectedHeader } = result;
     const now = Date.now() / 1000;
@@ -157,12 +181,30 @@ export function createVerifier(options: VerifierOptions): Verifier {
     // Only token68 text is cached, so a cache hit also proves a header well-formed (see checkCached).
     if (cache && isToken68(token)) {
       // Valid until exp, or until iat + maxTokenAge if sooner: never cached past either.
-      let until = payload.exp! * 1000;
+      // …and never longer than cacheMaxAge, whatever exp says.
+      const now = Date.now();
+      let until = Math.min(payload.exp! * 1000, now + cacheMaxAge);
       if (maxAgeSeconds !== undefined && payload.iat !== undefined) until = Math.min(until, (payload.iat + maxAgeSeconds) * 1000);
-      cache.set(token, verified, until, Date.now());
+      const fingerprint = remote !== null ? keyFingerprint(used) : null;
+      // A remote-set token whose key cannot be identified is not cached: it could not be dropped with its key.
+      if (remote === null || fingerprint !== null) cache.set(token, { verified, fingerprint, generation: remote?.generation ?? 0 }, until, now);
     }
     return verified;
   }
+
+  /**
+   * A cache entry still good to use: with a remote key set, its key must still be in the set
+   * (checked once per change of the set: one integer compare per request otherwise).
+   */
+  const current = (token: string, entry: Cached): VerifiedToken | undefined => {
+    if (remote === null || entry.generation === remote.generation) return entry.verified;
+    if (entry.fingerprint !== null && remote.hasKey(entry.fingerprint)) {
+      entry.generation = remote.generation;
+      return entry.verified;
+    }
+    cache!.delete(token);
+    return undefined;
+  };
 
   const revocation = (verified: VerifiedToken): VerifiedToken | Promise<VerifiedToken> => {
     let revoked: boolean | Promise<boolean>;
@@ -192,13 +234,15 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const check = (token: string): VerifiedToken | Promise<VerifiedToken> => {
     if (typeof token !== 'string' || token.length === 0) throw new UnauthorizedError('ERR_TOKEN_MISSING', 'No jwt provided!');
     if (token.length > maxTokenLength) throw new UnauthorizedError('ERR_TOKEN_INVALID', 'Invalid token: too large');
-    const cached = cache ? cache.get(token, Date.now()) : undefined;
+    const entry = cache ? cache.get(token, Date.now()) : undefined;
+    const cached = entry !== undefined ? current(token, entry) : undefined;
     if (cached !== undefined) return isRevoked ? revocation(cached) : cached;
     return authenticate(token).then((verified) => (isRevoked ? revocation(verified) : verified));
   };
 
   const checkCached = (token: string): VerifiedToken | Promise<VerifiedToken> | undefined => {
-    const cached = cache !== null && typeof token === 'string' ? cache.get(token, Date.now(), false) : undefined;
+    const entry = cache !== null && typeof token === 'string' ? cache.get(token, Date.now(), false) : undefined;
+    const cached = entry !== undefined ? current(token, entry) : undefined;
     if (cached === undefined) return undefined;
     return isRevoked ? revocation(cached) : cached;
   };
@@ -214,6 +258,34 @@ export function createVerifier(options: VerifierOptions): Verifier {
     },
     keySet: key.remote,
   };
+}
+
+/** A cached verification: the result, and the key it used (remote key sets only). */
+interface Cached {
+  readonly verified: VerifiedToken;
+  readonly fingerprint: string | null;
+  /** The key set generation it was last checked against. */
+  generation: number;
+}
+
+/**
+ * Several keys are candidates for a token (no `kid`, or one shared by several keys): try each,
+ * as jose's error allows, at most MAX_KEY_CANDIDATES. A signature that fails with one key moves
+ * on; any other failure (an expired token, a wrong audience) is the answer.
+ */
+const MAX_KEY_CANDIDATES = 4;
+async function tryEachKey(token: string, candidates: errors.JWKSMultipleMatchingKeys, options: Parameters<typeof jwtVerify>[2]) {
+  let tried = 0;
+  for await (const candidate of candidates as unknown as AsyncIterable<Parameters<typeof jwtVerify>[1]>) {
+    if (++tried > MAX_KEY_CANDIDATES) break;
+    try {
+      return { result: await jwtVerify(token, candidate as Exclude<Parameters<typeof jwtVerify>[1], JWTVerifyGetKey>, options), key: candidate as unknown };
+    } catch (err) {
+      if (err instanceof errors.JWSSignatureVerificationFailed) continue;
+      throw mapJoseError(err);
+    }
+  }
+  throw new UnauthorizedError('ERR_TOKEN_INVALID', 'Invalid token: signature verification failed');
 }
 
 function checkAlgorithms(value: unknown): readonly string[] {
@@ -272,11 +344,24 @@ function resolveKey(options: VerifierOptions, algorithms: readonly string[]): Re
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError('jwksUri must be an http or https URL');
   const jo = options.jwksOptions ?? {};
+  if (jo === null || typeof jo !== 'object') throw new ConfigError('jwksOptions must be an object');
   for (const k of ['timeoutDuration', 'cooldownDuration', 'cacheMaxAge'] as const) {
     if (jo[k] !== undefined && !(Number.isFinite(jo[k]) && jo[k]! >= 0)) throw new ConfigError(`jwksOptions.${k} must be a non-negative number of ms`);
   }
+  if (jo.maxBodyBytes !== undefined && !(Number.isInteger(jo.maxBodyBytes) && jo.maxBodyBytes > 0)) {
+    throw new ConfigError('jwksOptions.maxBodyBytes must be a positive integer');
+  }
+  if (jo.allowInsecureHttp !== undefined && typeof jo.allowInsecureHttp !== 'boolean') throw new ConfigError('jwksOptions.allowInsecureHttp must be a boolean');
+  // Keys over plain HTTP can be swapped by anyone on the path: only on this machine, or when asked for.
+  if (url.protocol === 'http:' && !isLoopback(url.hostname) && jo.allowInsecureHttp !== true) {
+    throw new ConfigError('jwksUri must be https (http only on a loopback host, or with jwksOptions.allowInsecureHttp: true)');
+  }
   const remote = remoteKeySet(url.href, jo);
   return { get: remote.getKey, remote };
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
 }
 
 function isPrivateJwk(jwk: JWK): boolean {

@@ -26,7 +26,7 @@ test('keys are fetched once and shared by every verifier of the URL', async () =
   }
   expect(server.fetches).toBe(1);
   expect(a.keySet).toBe(b.keySet);
-  expect(a.keySet!.stats).toEqual({ fetches: 1, failures: 0, loaded: true });
+  expect(a.keySet!.stats).toEqual({ fetches: 1, failures: 0, loaded: true, lastError: null });
 });
 
 test('a rotated-in key is fetched once; an unknown kid refetches at most once per cooldown', async () => {
