@@ -2,3 +2,4 @@ export { RedisRevocationList } from './revocation-list';
 export type { RevocationListOptions, RevocationListStats } from './revocation-list';
 export { RedisTokenStore } from './token-store';
 export type { StoredToken } from './token-store';
+export type { RevokeOutcome } from './revoke-script';

@@ -1,9 +1,15 @@
 /**
  * API token records on Redis, so every gateway instance lists and revokes the same tokens. The
  * same shape as the gateway's in-memory store (TokenStore); revocations go through the shared
- * RedisRevocationList, and `isRevoked` reads its local mirror.
+ * RedisRevocationList (one atomic step: record, revoked set, publish), and `isRevoked` reads its
+ * local mirror.
+ *
+ * A record is kept until its token's expiry plus the list's retainAfterExpiry, so a token a
+ * verifier still accepts within its clock tolerance after `exp` can still be revoked; `get` and
+ * the listings show only live tokens (neither revoked nor expired).
  */
 import type { RedisRevocationList } from './revocation-list';
+import type { RevokeOutcome } from './revoke-script';
 
 /** A stored token (the seed's `Token` fields and what the store needs). Never the raw token. */
 export interface StoredToken {
@@ -39,12 +45,13 @@ export class RedisTokenStore {
     const score = Date.parse(record.createdAt);
     await r
       .multi()
-      .set(this.#token(record.id), JSON.stringify(record), 'PXAT', record.expiresAt)
+      .set(this.#token(record.id), JSON.stringify(record), 'PXAT', record.expiresAt + this.#list.retainAfterExpiry)
       .zadd(`${this.#prefix}env:${record.projectEnvironmentId}`, score, record.id)
       .zadd(`${this.#prefix}creator:${record.createdBy.id}`, score, record.id)
       .exec();
   }
 
+  /** A live token's record: null when there is none, or it is revoked or expired. */
   async get(id: string): Promise<StoredToken | null> {
     const text = await this.#list.redis.get(this.#token(id));
     return live(text);
@@ -58,13 +65,19 @@ export class RedisTokenStore {
     return this.#list_(`${this.#prefix}creator:${userId}`);
   }
 
-  async revoke(id: string): Promise<boolean> {
-    const record = await this.get(id);
-    if (!record) return false;
-    record.revokedAt = Date.now();
-    await this.#list.redis.set(this.#token(id), JSON.stringify(record), 'PXAT', record.expiresAt);
-    await this.#list.revoke(id, record.expiresAt);
-    return true;
+  /**
+   * Revoke a token for every instance, in one atomic step: `revoked` now, `already-revoked` (a
+   * success too: retry a revocation that failed or whose answer was lost until it answers one of
+   * these two), or `not-found` (no such token, expired, or — with `environmentId` — another
+   * environment's). Rejects when Redis cannot be reached: nothing or everything was done then.
+   *
+   * @example
+   * const outcome = await store.revoke(tokenId, { environmentId });
+   * if (outcome === 'not-found') return res.status(404).end();
+   * res.status(204).end(); // revoked now or before
+   */
+  revoke(id: string, options: { environmentId?: string } = {}): Promise<RevokeOutcome> {
+    return this.#list.revokeRecord(this.#token(id), id, options);
   }
 
   isRevoked(id: string): boolean {

@@ -1,12 +1,12 @@
-/** The revocation list against a real redis-server: propagation, expiry, reconnects, staleness bound. */
+/** The revocation list against a real redis-server: propagation, retention after expiry, reconnects, staleness bound, options. */
 import Redis from 'ioredis';
-import { RevocationUnavailableError } from '@scopegate/core';
-import { RedisRevocationList } from '@scopegate/redis';
+import { ConfigError, RevocationUnavailableError } from '@scopegate/core';
+import { RedisRevocationList, type RevocationListOptions } from '@scopegate/redis';
 import { startRedis, type RedisServer } from './support/redis-server';
 
 let redis: RedisServer;
 const lists: RedisRevocationList[] = [];
-const connect = async (options: { maxStaleness?: number; prefix?: string } = {}) => {
+const connect = async (options: Omit<RevocationListOptions, 'redis'> = {}) => {
   const list = await RedisRevocationList.connect({ redis: redis.url, ...options });
   lists.push(list);
   return list;
@@ -41,18 +41,53 @@ test('a revocation on one instance reaches another within 100 ms, off the networ
   expect(a.isRevoked('jti-1')).toBe(true);
 });
 
-test('the mirror is loaded at start; ids expire with their token', async () => {
-  const a = await connect({ prefix: 't2:' });
+test('the mirror is loaded at start; ids are dropped retainAfterExpiry after their token expires, from the mirror and the shared set', async () => {
+  const a = await connect({ prefix: 't2:', retainAfterExpiry: 200 });
   await a.revoke('old', Date.now() + 60_000);
-  await a.revoke('short', Date.now() + 300);
-  const late = await connect({ prefix: 't2:' });
+  await a.revoke('short', Date.now() + 100);
+  const late = await connect({ prefix: 't2:', retainAfterExpiry: 200 });
   expect([late.isRevoked('old'), late.isRevoked('short')]).toEqual([true, true]);
-  await new Promise((r) => setTimeout(r, 350));
-  expect(late.isRevoked('short')).toBe(false);
-  await a.revoke('another', Date.now() + 60_000); // trims expired ids from the shared set
+  await new Promise((r) => setTimeout(r, 150)); // expired, within the retention
+  expect([late.isRevoked('short'), a.isRevoked('short')]).toEqual([true, true]);
+  expect((await connect({ prefix: 't2:', retainAfterExpiry: 200 })).isRevoked('short')).toBe(true); // loaded too
+  await new Promise((r) => setTimeout(r, 200)); // past exp + 200 ms
+  expect([late.isRevoked('short'), a.isRevoked('short')]).toEqual([false, false]);
+  await a.revoke('another', Date.now() + 60_000); // trims the shared set
   const raw = new Redis(redis.url);
   expect(await raw.zrange('t2:revoked', 0, -1)).toEqual(['old', 'another']);
   raw.disconnect();
+});
+
+test('a token revoked with exp 1 s ahead is still reported revoked 3 s later (default retainAfterExpiry), by every instance, and in the shared set', async () => {
+  // A verifier accepts a token up to its clockTolerance (5 s by default) after exp: dropping the
+  // revocation at exp would let a revoked token work again for that long.
+  const a = await connect({ prefix: 't7:' });
+  const b = await connect({ prefix: 't7:' });
+  const exp = Date.now() + 1000;
+  await a.revoke('revoked-then-expired', exp);
+  await until(() => b.isRevoked('revoked-then-expired'));
+  await new Promise((r) => setTimeout(r, 3000 - (Date.now() - (exp - 1000))));
+  expect(Date.now()).toBeGreaterThanOrEqual(exp + 2000);
+  await a.revoke('trim', Date.now() + 60_000); // a revocation trims the set: this one must stay
+  const late = await connect({ prefix: 't7:' });
+  expect([a.isRevoked('revoked-then-expired'), b.isRevoked('revoked-then-expired'), late.isRevoked('revoked-then-expired')]).toEqual([true, true, true]);
+  const raw = new Redis(redis.url);
+  expect(await raw.zscore('t7:revoked', 'revoked-then-expired')).toBe(String(exp));
+  raw.disconnect();
+});
+
+test.each([
+  ['retainAfterExpiry', -1, /retainAfterExpiry must be a non-negative finite number of ms \(got -1\)/],
+  ['retainAfterExpiry', Number.NaN, /retainAfterExpiry must be a non-negative finite number of ms \(got NaN\)/],
+  ['retainAfterExpiry', Number.POSITIVE_INFINITY, /retainAfterExpiry must be a non-negative finite number of ms/],
+  ['retainAfterExpiry', '60s', /retainAfterExpiry must be a non-negative finite number of ms \(got 60s\)/],
+  ['maxStaleness', -5, /maxStaleness must be a non-negative number of ms \(got -5\)/],
+  ['commandTimeout', 0, /commandTimeout must be more than 0 ms/],
+  ['prefix', 7, /prefix must be a string/],
+])('bad option %s = %p: a ConfigError at construction, before connecting', async (name, value, message) => {
+  const connecting = RedisRevocationList.connect({ redis: 'redis://127.0.0.1:1', [name]: value } as unknown as RevocationListOptions);
+  await expect(connecting).rejects.toThrow(ConfigError);
+  await expect(connecting).rejects.toThrow(message);
 });
 
 test('Redis down: decided on the mirror up to maxStaleness, then 503; after the restart a revocation written meanwhile is applied', async () => {
