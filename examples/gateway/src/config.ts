@@ -5,6 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { compileRoutes, RouteConfigError, type RouteRule, type RouteTable, type VerifierAlgorithm } from '@scopegate/core';
 
+/** A claim that may go unchecked, by explicit choice only (`ALLOW_UNCHECKED_CLAIMS`). */
+export type UncheckedClaim = 'iss' | 'aud';
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export type KeySource =
@@ -23,10 +26,15 @@ export interface GatewayConfig {
   key: KeySource | null;
   /** `JWT_ALGORITHMS` (comma-separated); default from the key: HS256 for a secret, RS256,ES256 otherwise. */
   algorithms: VerifierAlgorithm[];
-  /** `JWT_ISSUER` (comma-separated). */
+  /** `JWT_ISSUER` (comma-separated); undefined (not checked) only in embedded mode or when `uncheckedClaims` has `iss`. */
   issuer: string[] | undefined;
-  /** `JWT_AUDIENCE` (comma-separated). */
+  /** `JWT_AUDIENCE` (comma-separated); undefined (not checked) only in embedded mode or when `uncheckedClaims` has `aud`. */
   audience: string[] | undefined;
+  /**
+   * `ALLOW_UNCHECKED_CLAIMS` (comma-separated `iss`, `aud`): with an upstream, the claims the
+   * operator explicitly lets go unchecked; default none, so JWT_ISSUER and JWT_AUDIENCE are required.
+   */
+  uncheckedClaims: UncheckedClaim[];
   /** `ROUTES_FILE`: a JSON rule list replacing Dynamic's table; null: Dynamic's. */
   routes: RouteTable | null;
   routesFile: string | null;
@@ -53,8 +61,9 @@ export const SETTINGS = [
   ['JWT_PUBLIC_KEY', '--jwt-public-key', 'PEM public key, or a path to a PEM file'],
   ['JWT_SECRET', '--jwt-secret', 'HMAC secret (HS256/384/512), at least 32 bytes'],
   ['JWT_ALGORITHMS', '--jwt-algorithms', 'allowed algorithms, comma-separated (default HS256 with a secret, RS256,ES256 otherwise)'],
-  ['JWT_ISSUER', '--jwt-issuer', 'expected iss, comma-separated (default: not checked)'],
-  ['JWT_AUDIENCE', '--jwt-audience', 'expected aud, comma-separated (default: not checked)'],
+  ['JWT_ISSUER', '--jwt-issuer', 'expected iss, comma-separated (required with UPSTREAM_URL unless ALLOW_UNCHECKED_CLAIMS lists iss)'],
+  ['JWT_AUDIENCE', '--jwt-audience', 'expected aud, comma-separated (required with UPSTREAM_URL unless ALLOW_UNCHECKED_CLAIMS lists aud)'],
+  ['ALLOW_UNCHECKED_CLAIMS', '--allow-unchecked-claims', 'iss, aud or iss,aud: run with UPSTREAM_URL without checking that claim (then leave JWT_ISSUER / JWT_AUDIENCE unset); warned at start (default: none, both are checked)'],
   ['ROUTES_FILE', '--routes-file', 'JSON file with a rule list replacing Dynamic\'s table'],
   ['LOG_LEVEL', '--log-level', 'fatal, error, warn, info, debug, trace or silent (default info)'],
   ['REDIS_URL', '--redis-url', 'redis:// URL: shared token store and instant revocation for several instances (default: in memory)'],
@@ -163,6 +172,27 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
     const v = get(name);
     return v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean);
   };
+
+  // Without iss and aud checks, any token the key signed is accepted: one minted by the same
+  // issuer for another API, or by another tenant sharing the key. So with an upstream both are
+  // required, unless the operator names the claim to leave unchecked: never a silent default.
+  const issuer = list('JWT_ISSUER');
+  const audience = list('JWT_AUDIENCE');
+  const uncheckedList = list('ALLOW_UNCHECKED_CLAIMS') ?? [];
+  const badUnchecked = uncheckedList.filter((c) => c !== 'iss' && c !== 'aud');
+  if (badUnchecked.length) problems.push(`ALLOW_UNCHECKED_CLAIMS: only iss and aud may be listed, got ${badUnchecked.map((c) => JSON.stringify(c)).join(', ')}`);
+  const uncheckedClaims = [...new Set(uncheckedList.filter((c): c is UncheckedClaim => c === 'iss' || c === 'aud'))];
+  if (get('ALLOW_UNCHECKED_CLAIMS') !== undefined && uncheckedList.length === 0) problems.push('ALLOW_UNCHECKED_CLAIMS: must list iss, aud or both');
+  if (embedded && uncheckedClaims.length) problems.push('ALLOW_UNCHECKED_CLAIMS: applies with UPSTREAM_URL only (the embedded demo always checks iss and aud)');
+  for (const [name, value, claim] of [['JWT_ISSUER', issuer, 'iss'], ['JWT_AUDIENCE', audience, 'aud']] as const) {
+    if (value !== undefined && value.length === 0) problems.push(`${name}: must list at least one value`);
+    if (embedded) continue;
+    if (value === undefined && !uncheckedClaims.includes(claim)) {
+      problems.push(`${name}: required with UPSTREAM_URL (tokens' ${claim} would not be checked); set it, or set ALLOW_UNCHECKED_CLAIMS=${claim} (--allow-unchecked-claims ${claim}) to accept tokens of any ${claim}`);
+    }
+    if (value !== undefined && uncheckedClaims.includes(claim)) problems.push(`ALLOW_UNCHECKED_CLAIMS: lists ${claim}, but ${name} is set: remove one`);
+  }
+
   let algorithms = (list('JWT_ALGORITHMS') ?? (key?.kind === 'secret' ? ['HS256'] : embedded ? ['ES256'] : ['RS256', 'ES256'])) as VerifierAlgorithm[];
   const badAlgs = algorithms.filter((a) => !ALGORITHMS.has(a));
   if (badAlgs.length) problems.push(`JWT_ALGORITHMS: unknown or disallowed ${badAlgs.join(', ')} (allowed: ${[...ALGORITHMS].join(', ')})`);
@@ -206,8 +236,9 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
     upstreamUrl,
     key,
     algorithms,
-    issuer: list('JWT_ISSUER'),
-    audience: list('JWT_AUDIENCE'),
+    issuer,
+    audience,
+    uncheckedClaims,
     routes,
     routesFile,
     logLevel,
@@ -225,6 +256,7 @@ export function helpText(): string {
   return [
     'scopegate example gateway: a scope-checked reverse proxy for Dynamic\'s API.',
     'With no UPSTREAM_URL and no key it runs a demo issuer and upstream in-process.',
+    'With UPSTREAM_URL, JWT_ISSUER and JWT_AUDIENCE are required unless ALLOW_UNCHECKED_CLAIMS names the claim to leave unchecked.',
     '',
     'Settings (environment variable / flag):',
     ...SETTINGS.map(([n, f, d]) => `  ${`${n} / ${f}`.padEnd(width)}  ${d}`),

@@ -1,7 +1,13 @@
 /**
  * The gateway app: request id and access log → canonical-path firewall → /healthz, /readyz →
  * scopeGate → reverse proxy to the upstream. Only requests the gate allowed reach the proxy, and
- * they are forwarded with the target exactly as checked.
+ * they are forwarded with the target exactly as checked and the credentials exactly as verified
+ * (`Authorization: Bearer <token>`, or none on a public rule).
+ *
+ * Every answer the gateway makes itself is JSON `{"error": …}` without a stack (see json-errors).
+ * Upstream responses, errors included, are relayed as they are: a proxy cannot tell an API's
+ * error body from a leaked one, so the upstream must not put stacks in its bodies (the demo
+ * upstream answers JSON errors without them).
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -12,7 +18,9 @@ import type { Logger } from 'pino';
 import type { RouteTable, Verifier } from '@scopegate/core';
 import { scopeGate, type DecisionEvent } from '@scopegate/express';
 import { canonicalPathFirewall } from './firewall';
+import { jsonErrorHandler } from './json-errors';
 import type { GatewayMetrics } from './metrics';
+import { readinessChecks } from './readiness';
 
 export interface GatewayOptions {
   upstreamUrl: URL;
@@ -21,6 +29,11 @@ export interface GatewayOptions {
   logger: Logger;
   /** Timeout of the upstream probe of /readyz, ms. Default 1000. */
   readyTimeout?: number;
+  /**
+   * How long /readyz reuses a check's result (upstream probe, key-set fetch), ms: calls within it
+   * cause no new probe or fetch, and at most one of each is in flight at a time. Default 1000.
+   */
+  readyCacheMs?: number;
   /** Timeout of a proxied request, ms. Default 30000. */
   proxyTimeout?: number;
   /** `'report'`: decide and report, but let refused requests through. Default `'enforce'`. */
@@ -91,9 +104,20 @@ export function createGatewayApp(options: GatewayOptions): express.Express {
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   const metrics = options.metrics;
   if (metrics && options.serveMetrics !== false) app.get('/metrics', metricsHandler(metrics));
+  const readiness = readinessChecks({ verifier, upstreamUrl, timeout: options.readyTimeout ?? 1000, reuseMs: options.readyCacheMs ?? 1000 });
+  // Why the keys are not loaded, as the key set says it (a redirect, too large, a status, a
+  // timeout: never key material), in the answer and once per new reason in the log.
+  let keysReasonLogged: string | null = null;
   app.get('/readyz', async (_req, res) => {
-    const [keys, upstream] = await Promise.all([keysReady(verifier), reachable(upstreamUrl, options.readyTimeout ?? 1000)]);
-    res.status(keys && upstream ? 200 : 503).json({ status: keys && upstream ? 'ready' : 'not ready', checks: { keys, upstream } });
+    const { keys, upstream } = await readiness();
+    const reason = keys ? null : (verifier.keySet?.stats.lastError ?? null);
+    if (reason !== null && reason !== keysReasonLogged) logger.warn({ reason, url: redactedUrl(verifier.keySet!.url) }, 'key set not loaded');
+    keysReasonLogged = reason;
+    res.status(keys && upstream ? 200 : 503).json({
+      status: keys && upstream ? 'ready' : 'not ready',
+      checks: { keys, upstream },
+      ...(reason !== null ? { reasons: { keys: reason } } : {}),
+    });
   });
 
   app.use(
@@ -109,6 +133,8 @@ export function createGatewayApp(options: GatewayOptions): express.Express {
       },
     }),
   );
+
+  app.use(forwardVerifiedAuthorization);
 
   // Keep upstream connections open: a new TCP connection per request would cap throughput.
   const agent = new (upstreamUrl.protocol === 'https:' ? https : http).Agent({ keepAlive: true, maxSockets: 256 });
@@ -139,35 +165,44 @@ export function createGatewayApp(options: GatewayOptions): express.Express {
       },
     }),
   );
+  // Errors of the gateway's own handlers (e.g. /metrics): JSON, never Express's HTML page.
+  app.use(jsonErrorHandler({ logger, source: 'gateway' }));
   return app;
+}
+
+/**
+ * The upstream gets the credentials the gate verified, in one spelling: `Bearer <token>` from
+ * `req.auth.token`, whatever case and spacing the client used (the gate accepts `bearer`, several
+ * spaces; an upstream may not). On a public rule the gate reads no token, so none is forwarded:
+ * the client's header there is unchecked. Set on `req.headers`, which the proxy copies, rather
+ * than in its proxyReq event, which http-proxy skips for requests with an `Expect` header.
+ *
+ * Only report mode lets a request through without `req.auth` (the gate refused it): nothing is
+ * enforced there, so it goes on as the client sent it, as it would without the gateway.
+ */
+function forwardVerifiedAuthorization(req: Request, _res: Response, next: express.NextFunction): void {
+  const auth = req.auth;
+  if (auth) {
+    if (auth.token !== null) req.headers.authorization = `Bearer ${auth.token}`;
+    else delete req.headers.authorization;
+  }
+  next();
+}
+
+/** A URL for a log line: no credentials, no query (either may carry a secret). */
+function redactedUrl(text: string): string {
+  try {
+    const url = new URL(text);
+    return `${url.protocol}//${url.host}${url.pathname}`;
+  } catch {
+    return '(unparsable URL)';
+  }
 }
 
 /** `GET /metrics` in Prometheus text format. */
 export function metricsHandler(metrics: GatewayMetrics): express.RequestHandler {
   return async (_req, res) => {
-    res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
+    const text = await metrics.registry.metrics();
+    res.set('Content-Type', metrics.registry.contentType).send(text);
   };
-}
-
-/** Keys are ready when there is no remote set, or it has loaded (trying once now if not). */
-async function keysReady(verifier: Verifier): Promise<boolean> {
-  const set = verifier.keySet;
-  if (!set) return true;
-  if (set.stats.loaded) return true;
-  await set.refresh().catch(() => undefined);
-  return set.stats.loaded;
-}
-
-/** The upstream answers HTTP at all (any status) within the timeout. */
-function reachable(url: URL, timeout: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const client = url.protocol === 'https:' ? https : http;
-    const req = client.request(url, { method: 'HEAD', timeout }, (res) => {
-      res.resume();
-      resolve(true);
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve(false));
-    req.end();
-  });
 }

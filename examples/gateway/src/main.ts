@@ -5,6 +5,11 @@ import { GatewayConfigError, helpText, HelpRequested, loadConfig } from './confi
 import { banner, startGateway } from './run';
 
 async function main(): Promise<void> {
+  // Production unless told otherwise: Express answers the errors it handles itself with their
+  // stack (and the install path) outside production. The gateway's and the demo's own error
+  // handlers answer JSON already; this covers anything that still reaches Express's. Set before
+  // any app is created: Express reads NODE_ENV when an app is made.
+  if (!process.env.NODE_ENV) process.env.NODE_ENV = 'production';
   let config;
   try {
     config = loadConfig(process.env, process.argv.slice(2));
@@ -20,6 +25,9 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = pino({ level: config.logLevel });
+  if (process.env.NODE_ENV !== 'production') {
+    logger.warn({ nodeEnv: process.env.NODE_ENV }, 'NODE_ENV is not production: Express may answer errors it handles itself with a stack');
+  }
   const gateway = await startGateway(config, logger);
   console.log(banner(gateway));
 

@@ -7,8 +7,9 @@ import { DYNAMIC_ENVIRONMENT_CLAIM, dynamicTable } from '@scopegate/dynamic';
 import { auditApp, type AppAudit } from '@scopegate/express';
 import { RedisRevocationList, RedisTokenStore } from '@scopegate/redis';
 import { createMetrics, type GatewayMetrics } from './metrics';
-import type { GatewayConfig } from './config';
+import { GatewayConfigError, type GatewayConfig } from './config';
 import { createGatewayApp, metricsHandler } from './gateway';
+import { jsonErrorHandler } from './json-errors';
 import express from 'express';
 import { startDemoIssuer, type DemoIssuer } from './demo/issuer';
 import { createDemoUpstreamApp, listenLoopback, type RunningServer } from './demo/upstream';
@@ -52,6 +53,21 @@ export interface RunningGateway {
 }
 
 export async function startGateway(config: GatewayConfig, logger: Logger = pino({ level: config.logLevel })): Promise<RunningGateway> {
+  // Before anything is opened (Redis, servers): a refused configuration leaves nothing behind.
+  if (!config.embedded) {
+    // loadConfig refuses this; a configuration built by hand must not get past it either.
+    const unchecked = uncheckedClaimsOf(config);
+    const unallowed = unchecked.filter((c) => !config.uncheckedClaims?.includes(c));
+    if (unallowed.length) {
+      throw new GatewayConfigError(unallowed.map((c) => `${c === 'iss' ? 'JWT_ISSUER' : 'JWT_AUDIENCE'}: required with UPSTREAM_URL unless ALLOW_UNCHECKED_CLAIMS lists ${c}`));
+    }
+    if (unchecked.length) {
+      logger.warn(
+        { unchecked },
+        `ALLOW_UNCHECKED_CLAIMS: tokens' ${unchecked.join(' and ')} ${unchecked.length > 1 ? 'are' : 'is'} NOT checked: any token the configured key signed is accepted, whoever it was issued by or for`,
+      );
+    }
+  }
   let demo: RunningGateway['demo'] = null;
   let verifier: Verifier;
   let upstreamUrl: URL;
@@ -69,7 +85,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
   if (config.embedded) {
     const issuer = await startDemoIssuer({ host: '127.0.0.1' });
     const store = sharedStore ?? new MemoryTokenStore();
-    const upstreamApp = createDemoUpstreamApp({ issuer, store });
+    const upstreamApp = createDemoUpstreamApp({ issuer, store, logger: logger.child({ component: 'demo-upstream' }) });
     // The upstream is in-process here, so check that the table covers exactly what it serves.
     const audit = auditApp(upstreamApp, table);
     if (audit.ok) logger.info({ routes: audit.routes.length }, 'app audit: the table covers every upstream route');
@@ -112,7 +128,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
   let metricsServer: http.Server | null = null;
   if (config.metricsPort !== null) {
     const m = express();
+    m.disable('x-powered-by');
     m.get('/metrics', metricsHandler(metrics));
+    m.use(jsonErrorHandler({ logger, source: 'metrics' }));
     metricsServer = http.createServer(m);
     await new Promise<void>((resolve) => metricsServer!.listen(config.metricsPort!, config.host, resolve));
   }
@@ -155,6 +173,14 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
       return closing;
     },
   };
+}
+
+/** The claims this configuration leaves unchecked (issuer or audience unset). */
+function uncheckedClaimsOf(config: GatewayConfig): ('iss' | 'aud')[] {
+  const out: ('iss' | 'aud')[] = [];
+  if (config.issuer === undefined) out.push('iss');
+  if (config.audience === undefined) out.push('aud');
+  return out;
 }
 
 /** The start-up text: where it listens and, for the demo, commands to paste (expected status first). */

@@ -1,9 +1,16 @@
+import http from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { GatewayConfigError, helpText, HelpRequested, loadConfig } from '../src/config';
+import { listenLoopback } from '../src/demo/upstream';
+import { startGateway } from '../src/run';
 
 const SECRET = 'x'.repeat(32);
+/** The claim checks an upstream configuration now needs (see 'issuer and audience'). */
+const CHECKED = { JWT_ISSUER: 'https://issuer.test/', JWT_AUDIENCE: 'api' };
 const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
 const file = (name: string, text: string) => {
   const p = join(dir, name);
@@ -13,7 +20,7 @@ const file = (name: string, text: string) => {
 
 test('no configuration: the embedded demo on 127.0.0.1:8080', () => {
   const c = loadConfig({});
-  expect(c).toMatchObject({ embedded: true, port: 8080, host: '127.0.0.1', upstreamUrl: null, key: null, logLevel: 'info', routes: null, algorithms: ['ES256'], redisUrl: null, revocationMaxStaleness: 5000, metricsPort: null, gateMode: 'enforce' });
+  expect(c).toMatchObject({ embedded: true, port: 8080, host: '127.0.0.1', upstreamUrl: null, key: null, logLevel: 'info', routes: null, algorithms: ['ES256'], redisUrl: null, revocationMaxStaleness: 5000, metricsPort: null, gateMode: 'enforce', uncheckedClaims: [] });
 });
 
 test('an upstream with a key; flags win over variables', () => {
@@ -27,9 +34,9 @@ test('an upstream with a key; flags win over variables', () => {
 
 test('JWT_PUBLIC_KEY takes PEM text (with \\n escapes) or a file; ROUTES_FILE replaces the table', () => {
   const pem = '-----BEGIN PUBLIC KEY-----\\nAAAA\\n-----END PUBLIC KEY-----';
-  expect(loadConfig({ UPSTREAM_URL: 'http://u.test', JWT_PUBLIC_KEY: pem }).key).toEqual({ kind: 'publicKey', pem: pem.replace(/\\n/g, '\n') });
+  expect(loadConfig({ UPSTREAM_URL: 'http://u.test', JWT_PUBLIC_KEY: pem, ...CHECKED }).key).toEqual({ kind: 'publicKey', pem: pem.replace(/\\n/g, '\n') });
   const routes = file('routes.json', JSON.stringify([{ method: 'GET', path: '/things/:id', scopes: ['things.read'] }]));
-  const c = loadConfig({ UPSTREAM_URL: 'http://u.test', JWKS_URL: 'https://i.test/jwks', ROUTES_FILE: routes });
+  const c = loadConfig({ UPSTREAM_URL: 'http://u.test', JWKS_URL: 'https://i.test/jwks', ROUTES_FILE: routes, ...CHECKED });
   expect(c.routes?.match('GET', '/things/1')?.rule.scopes).toEqual(['things.read']);
   expect(c.algorithms).toEqual(['RS256', 'ES256']);
 });
@@ -37,14 +44,14 @@ test('JWT_PUBLIC_KEY takes PEM text (with \\n escapes) or a file; ROUTES_FILE re
 const bad: [string, Record<string, string>, string[], RegExp[]][] = [
   ['port out of range', { PORT: '70000' }, [], [/^PORT: must be an integer from 0 to 65535, got "70000"$/]],
   ['port not a number', { PORT: 'http' }, [], [/^PORT:/]],
-  ['upstream not http', { UPSTREAM_URL: 'ftp://x', JWT_SECRET: SECRET }, [], [/^UPSTREAM_URL: must be an http or https URL/]],
-  ['upstream without key', { UPSTREAM_URL: 'http://u.test' }, [], [/one is required with UPSTREAM_URL/]],
-  ['key without upstream', { JWT_SECRET: SECRET }, [], [/UPSTREAM_URL: required when a key is configured/]],
-  ['two keys', { UPSTREAM_URL: 'http://u.test', JWT_SECRET: SECRET, JWKS_URL: 'https://i.test/j' }, [], [/set only one of/]],
-  ['short secret', { UPSTREAM_URL: 'http://u.test', JWT_SECRET: 'short' }, [], [/^JWT_SECRET: must be at least 32 bytes$/]],
-  ['bad JWKS URL', { UPSTREAM_URL: 'http://u.test', JWKS_URL: 'jwks.json' }, [], [/^JWKS_URL:/]],
-  ['missing key file', { UPSTREAM_URL: 'http://u.test', JWT_PUBLIC_KEY: '/nonexistent/key.pem' }, [], [/^JWT_PUBLIC_KEY:/]],
-  ['alg none', { UPSTREAM_URL: 'http://u.test', JWT_SECRET: SECRET, JWT_ALGORITHMS: 'none,HS256' }, [], [/^JWT_ALGORITHMS: unknown or disallowed none/]],
+  ['upstream not http', { UPSTREAM_URL: 'ftp://x', JWT_SECRET: SECRET, ...CHECKED }, [], [/^UPSTREAM_URL: must be an http or https URL/]],
+  ['upstream without key', { UPSTREAM_URL: 'http://u.test', ...CHECKED }, [], [/one is required with UPSTREAM_URL/]],
+  ['key without upstream', { JWT_SECRET: SECRET, ...CHECKED }, [], [/UPSTREAM_URL: required when a key is configured/]],
+  ['two keys', { UPSTREAM_URL: 'http://u.test', JWT_SECRET: SECRET, JWKS_URL: 'https://i.test/j', ...CHECKED }, [], [/set only one of/]],
+  ['short secret', { UPSTREAM_URL: 'http://u.test', JWT_SECRET: 'short', ...CHECKED }, [], [/^JWT_SECRET: must be at least 32 bytes$/]],
+  ['bad JWKS URL', { UPSTREAM_URL: 'http://u.test', JWKS_URL: 'jwks.json', ...CHECKED }, [], [/^JWKS_URL:/]],
+  ['missing key file', { UPSTREAM_URL: 'http://u.test', JWT_PUBLIC_KEY: '/nonexistent/key.pem', ...CHECKED }, [], [/^JWT_PUBLIC_KEY:/]],
+  ['alg none', { UPSTREAM_URL: 'http://u.test', JWT_SECRET: SECRET, JWT_ALGORITHMS: 'none,HS256', ...CHECKED }, [], [/^JWT_ALGORITHMS: unknown or disallowed none/]],
   ['bad log level', { LOG_LEVEL: 'loud' }, [], [/^LOG_LEVEL:/]],
   ['routes file not JSON', { ROUTES_FILE: file('bad.json', '{') }, [], [/^ROUTES_FILE:/]],
   ['routes file ambiguous', { ROUTES_FILE: file('amb.json', JSON.stringify([{ method: 'GET', path: '/a/:x', scopes: ['a'] }, { method: 'GET', path: '/a/b', scopes: ['b'] }])) }, [], [/^ROUTES_FILE: rule #0 .*different requirements/]],
@@ -55,6 +62,18 @@ const bad: [string, Record<string, string>, string[], RegExp[]][] = [
   ['bad staleness', { REVOCATION_MAX_STALENESS: '5s' }, [], [/^REVOCATION_MAX_STALENESS:/]],
   ['bad metrics port', { METRICS_PORT: '99999' }, [], [/^METRICS_PORT:/]],
   ['bad gate mode', { GATE_MODE: 'audit' }, [], [/^GATE_MODE: must be enforce or report/]],
+  // Issuer and audience: required with an upstream, unless explicitly let go.
+  ['upstream without issuer and audience', { UPSTREAM_URL: 'http://u.test', JWT_SECRET: SECRET }, [], [
+    /^JWT_ISSUER: required with UPSTREAM_URL \(tokens' iss would not be checked\); set it, or set ALLOW_UNCHECKED_CLAIMS=iss \(--allow-unchecked-claims iss\)/,
+    /^JWT_AUDIENCE: required with UPSTREAM_URL \(tokens' aud would not be checked\); set it, or set ALLOW_UNCHECKED_CLAIMS=aud \(--allow-unchecked-claims aud\)/,
+  ]],
+  ['upstream without audience', { UPSTREAM_URL: 'http://u.test', JWKS_URL: 'https://i.test/jwks', JWT_ISSUER: 'https://i.test/' }, [], [/^JWT_AUDIENCE: required with UPSTREAM_URL .*ALLOW_UNCHECKED_CLAIMS=aud/]],
+  ['issuer let go, audience missing', { UPSTREAM_URL: 'http://u.test', JWT_SECRET: SECRET, ALLOW_UNCHECKED_CLAIMS: 'iss' }, [], [/^JWT_AUDIENCE: required with UPSTREAM_URL/]],
+  ['an empty issuer list', { UPSTREAM_URL: 'http://u.test', JWT_SECRET: SECRET, JWT_ISSUER: ' , ', JWT_AUDIENCE: 'api' }, [], [/^JWT_ISSUER: must list at least one value$/]],
+  ['an unchecked claim that is also set', { UPSTREAM_URL: 'http://u.test', JWT_SECRET: SECRET, ...CHECKED, ALLOW_UNCHECKED_CLAIMS: 'iss' }, [], [/^ALLOW_UNCHECKED_CLAIMS: lists iss, but JWT_ISSUER is set: remove one$/]],
+  ['an unknown unchecked claim', { UPSTREAM_URL: 'http://u.test', JWT_SECRET: SECRET, ...CHECKED }, ['--allow-unchecked-claims=sub,exp'], [/^ALLOW_UNCHECKED_CLAIMS: only iss and aud may be listed, got "sub", "exp"$/]],
+  ['an empty unchecked list', { UPSTREAM_URL: 'http://u.test', JWT_SECRET: SECRET, ...CHECKED, ALLOW_UNCHECKED_CLAIMS: ',' }, [], [/^ALLOW_UNCHECKED_CLAIMS: must list iss, aud or both$/]],
+  ['unchecked claims in the embedded demo', { ALLOW_UNCHECKED_CLAIMS: 'iss,aud' }, [], [/^ALLOW_UNCHECKED_CLAIMS: applies with UPSTREAM_URL only/]],
 ];
 
 describe.each(bad)('%s', (_name, env, argv, messages) => {
@@ -76,4 +95,75 @@ describe.each(bad)('%s', (_name, env, argv, messages) => {
 test('--help', () => {
   expect(() => loadConfig({}, ['--help'])).toThrow(HelpRequested);
   expect(helpText()).toContain('UPSTREAM_URL / --upstream-url');
+  expect(helpText()).toContain('ALLOW_UNCHECKED_CLAIMS / --allow-unchecked-claims');
+  expect(helpText()).toMatch(/JWT_ISSUER and JWT_AUDIENCE are required unless ALLOW_UNCHECKED_CLAIMS/);
+});
+
+describe('issuer and audience with an upstream', () => {
+  test('ALLOW_UNCHECKED_CLAIMS (or its flag) lets the named claims go unchecked, and only those', () => {
+    const both = loadConfig({ UPSTREAM_URL: 'http://u.test', JWT_SECRET: SECRET, ALLOW_UNCHECKED_CLAIMS: 'iss, aud' });
+    expect(both).toMatchObject({ issuer: undefined, audience: undefined, uncheckedClaims: ['iss', 'aud'] });
+    const one = loadConfig({ UPSTREAM_URL: 'http://u.test', JWT_SECRET: SECRET, JWT_AUDIENCE: 'api' }, ['--allow-unchecked-claims', 'iss']);
+    expect(one).toMatchObject({ issuer: undefined, audience: ['api'], uncheckedClaims: ['iss'] });
+    expect(loadConfig({ UPSTREAM_URL: 'http://u.test', JWT_SECRET: SECRET, ...CHECKED }).uncheckedClaims).toEqual([]);
+  });
+
+  test('the embedded demo needs neither (it checks its own issuer and audience)', () => {
+    expect(loadConfig({ PORT: '0' })).toMatchObject({ embedded: true, issuer: undefined, audience: undefined, uncheckedClaims: [] });
+  });
+
+  /** Start a gateway on a loopback upstream, its log lines in memory. */
+  async function startLogged(env: Record<string, string>) {
+    const upstream = await listenLoopback((_req: http.IncomingMessage, res: http.ServerResponse) => void res.end());
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
+        done();
+      },
+    });
+    const logger = pino({ level: 'info' }, sink);
+    return { upstream, lines, logger, config: () => loadConfig({ PORT: '0', HOST: '127.0.0.1', UPSTREAM_URL: upstream.url, JWT_SECRET: SECRET, ...env }) };
+  }
+
+  test('with ALLOW_UNCHECKED_CLAIMS it starts, and says at warn level what is not checked', async () => {
+    const { upstream, lines, logger, config } = await startLogged({ ALLOW_UNCHECKED_CLAIMS: 'iss,aud' });
+    const gw = await startGateway(config(), logger);
+    try {
+      const warn = lines.filter((l) => l.level === 40 && /ALLOW_UNCHECKED_CLAIMS/.test(String(l.msg)));
+      expect(warn).toHaveLength(1);
+      expect(warn[0]).toMatchObject({ unchecked: ['iss', 'aud'], msg: expect.stringMatching(/iss and aud are NOT checked/) });
+      expect(JSON.stringify(lines)).not.toContain(SECRET);
+    } finally {
+      await gw.close();
+      await upstream.close();
+    }
+  });
+
+  test('with both checked there is no such warning', async () => {
+    const { upstream, lines, logger, config } = await startLogged(CHECKED);
+    const gw = await startGateway(config(), logger);
+    try {
+      expect(lines.filter((l) => /ALLOW_UNCHECKED_CLAIMS|NOT checked/.test(String(l.msg)))).toEqual([]);
+    } finally {
+      await gw.close();
+      await upstream.close();
+    }
+  });
+
+  test('startGateway refuses a hand-built configuration that leaves a claim unchecked without saying so', async () => {
+    const { upstream, logger, config } = await startLogged({ ALLOW_UNCHECKED_CLAIMS: 'aud', JWT_ISSUER: 'https://issuer.test/' });
+    try {
+      const handBuilt = { ...config(), uncheckedClaims: [] };
+      // Should it start after all, close it, so the failure is reported rather than a hang.
+      const outcome = await startGateway(handBuilt, logger).then(
+        (gw) => gw.close().then(() => 'started'),
+        (err: unknown) => err,
+      );
+      expect(outcome).toBeInstanceOf(GatewayConfigError);
+      expect((outcome as GatewayConfigError).problems).toEqual(['JWT_AUDIENCE: required with UPSTREAM_URL unless ALLOW_UNCHECKED_CLAIMS lists aud']);
+    } finally {
+      await upstream.close();
+    }
+  });
 });

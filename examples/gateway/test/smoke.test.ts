@@ -44,10 +44,16 @@ function parseCurl(line: string): { method: string; url: string; headers: Record
 }
 
 function send(req: ReturnType<typeof parseCurl>): Promise<number> {
+  return sendForBody(req).then((r) => r.status);
+}
+
+function sendForBody(req: ReturnType<typeof parseCurl>): Promise<{ status: number; contentType: string; body: string }> {
   return new Promise((resolve, reject) => {
     const r = http.request(req.url, { method: req.method, headers: req.headers, timeout: 5000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode!));
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode!, contentType: String(res.headers['content-type']), body }));
     });
     r.on('error', reject);
     r.end(req.body);
@@ -55,7 +61,9 @@ function send(req: ReturnType<typeof parseCurl>): Promise<number> {
 }
 
 test('npm start serves on built-in defaults and every printed command gets its printed status', async () => {
-  child = spawn('npm', ['start'], { cwd: root, env: { ...process.env, PORT: '0', LOG_LEVEL: 'info' }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  // As a user runs it: no NODE_ENV (jest sets NODE_ENV=test in its own environment).
+  const { NODE_ENV: _jestEnv, ...userEnv } = process.env;
+  child = spawn('npm', ['start'], { cwd: root, env: { ...userEnv, PORT: '0', LOG_LEVEL: 'info' }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const closed = new Promise<void>((resolve) => child!.on('close', () => resolve()));
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
@@ -83,6 +91,13 @@ test('npm start serves on built-in defaults and every printed command gets its p
     expect({ line: line.slice(0, 80), status: await send(parseCurl(line)) }).toEqual({ line: line.slice(0, 80), status });
   }
   expect(await send(parseCurl(`curl -i ${url}/healthz`))).toBe(200);
+
+  // The start path runs in production mode, and a malformed body to the printed POST is answered
+  // as JSON, without a stack or the install path.
+  expect(output).not.toMatch(/NODE_ENV is not production/);
+  const post = parseCurl(commands.find(([s]) => s === 201)![1]);
+  const malformed = await sendForBody({ ...post, body: '{bad' });
+  expect([malformed.status, malformed.contentType, malformed.body]).toEqual([400, expect.stringMatching(/^application\/json/), '{"error":"Malformed JSON body"}']);
 
   // SIGTERM to the process group (npm does not forward it): the gateway drains and exits.
   process.kill(-child.pid!, 'SIGTERM');

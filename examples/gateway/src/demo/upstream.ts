@@ -8,22 +8,31 @@
  *
  * It trusts the gateway in front of it (it only decodes the already verified token to learn the
  * caller); a real upstream reachable other than through the gateway must verify tokens itself.
+ *
+ * Errors are answered as JSON `{"error": …}` without a stack: 400 "Malformed JSON body" for a
+ * body that does not parse, 413 for one over 16 kB, 500 "Internal Server Error" when the store
+ * fails (logged, without the token). The gateway relays upstream bodies as they are, so this is
+ * where a stack would otherwise leak.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 import { decodeJwt, type JWTPayload } from 'jose';
+import pino, { type Logger } from 'pino';
 import { DYNAMIC_ENVIRONMENT_CLAIM, dynamicRoutes, dynamicScopeNames, type DynamicScope } from '@scopegate/dynamic';
 import type { DemoIssuer } from './issuer';
 import { inCallerEnvironment, scopesBeyondCaller } from './token-policy';
 import type { TokenCreator, TokenRecord, TokenStore } from '../token-store';
+import { jsonErrorHandler } from '../json-errors';
 
 export interface DemoUpstreamOptions {
   issuer: DemoIssuer;
   store: TokenStore;
   /** Lifetime of minted API tokens, seconds. Default 7 days. */
   tokenTtl?: number;
+  /** Where failed requests are logged (never the token or the body). Default: nowhere. */
+  logger?: Logger;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -124,10 +133,11 @@ export function createDemoUpstreamApp(options: DemoUpstreamOptions): express.Exp
   app.delete('/environments/:environmentId/tokens/:tokenId', async (req, res) => {
     const claims = requireCaller(req, res);
     if (!claims || !requireOwnEnvironment(claims, req.params.environmentId, res)) return;
-    // Another environment's token is not found here, whoever asks.
-    const record = await store.get(req.params.tokenId);
-    if (!record || record.projectEnvironmentId !== req.params.environmentId) return fail(res, 404, 'Token not found');
-    await store.revoke(record.id);
+    // Another environment's token is not found here, whoever asks: the store checks the
+    // environment in the same atomic step as the revocation. Revoked now or before: 204 both, so
+    // a DELETE that failed (a 5xx while the store was unreachable) can be retried until it holds.
+    const outcome = await store.revoke(req.params.tokenId, { environmentId: req.params.environmentId });
+    if (outcome === 'not-found') return fail(res, 404, 'Token not found');
     res.status(204).end();
   });
 
@@ -154,6 +164,8 @@ export function createDemoUpstreamApp(options: DemoUpstreamOptions): express.Exp
     });
   }
   app.use((_req, res) => fail(res, 404, 'Not Found'));
+  // Body parser errors and failing handlers (a store that throws): JSON without a stack.
+  app.use(jsonErrorHandler({ logger: options.logger ?? pino({ level: 'silent' }), source: 'demo-upstream' }));
   return app;
 }
 
