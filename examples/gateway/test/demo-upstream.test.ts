@@ -132,3 +132,17 @@ describe('token-policy', () => {
     expect(scopesBeyondCaller(claims, [])).toEqual([]);
   });
 });
+
+test('a minted token never outlives the token that minted it', async () => {
+  const shortLived = await issuer.mint({ sub: DEMO.adminId, scopes: TOKEN_SCOPES, ttl: 120, extra: { environment_id: A } });
+  const parentExp = decodeJwt(shortLived).exp!;
+  const created = await mint(shortLived, A, ['environment.apiTokens.write']);
+  expect(created.status).toBe(201);
+  const child = decodeJwt((created.body as { rawToken: string }).rawToken);
+  expect(child.exp).toBeLessThanOrEqual(parentExp);
+  expect((created.body as { token: { id: string } }).token.id).toBe(child.jti);
+  // A long-lived caller still gets the service's own lifetime (7 days), not more.
+  const longLived = await issuer.mint({ sub: DEMO.adminId, scopes: TOKEN_SCOPES, ttl: 30 * 24 * 3600, extra: { environment_id: A } });
+  const normal = decodeJwt(((await mint(longLived, A, ['environment.users.read'])).body as { rawToken: string }).rawToken);
+  expect(Math.abs(normal.exp! - normal.iat! - 7 * 24 * 3600)).toBeLessThanOrEqual(1); // iat and exp are read a moment apart
+});

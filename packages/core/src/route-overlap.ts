@@ -82,16 +82,27 @@ export function requirementKey(alt: Alternative): string {
   return `${ruleRequirementKey({ ...rule, bindings: [] })}\0${bound.sort().join('\0')}`;
 }
 
-/** Segment index of each param alone in its segment with no wildcard before it. */
+/**
+ * Segment index of each param whose value a match takes from one fixed segment: alone in its
+ * segment, no wildcard before it. A name may stand several times in a pattern; a match keeps
+ * the *last* occurrence's value (path-to-regexp, Express and our lookup alike), so the last one
+ * decides, and if that one is anywhere else the name has no place (keyed to its rule).
+ */
 function paramPlaces(tokens: readonly FlatToken[]): Map<string, number> {
   const out = new Map<string, number>();
   const { lead, segments } = splitSegments(tokens);
-  if (lead.length) return out;
+  let shifted = lead.length > 0; // after a wildcard, or before the first '/': no fixed index
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i]!;
-    if (seg.some((t) => t.type === 'wildcard')) break;
-    if (seg.length === 1 && seg[0]!.type === 'param' && !out.has(seg[0]!.name)) out.set(seg[0]!.name, i);
+    const alone = !shifted && seg.length === 1 && seg[0]!.type === 'param';
+    for (const t of seg) {
+      if (t.type === 'text') continue;
+      if (alone) out.set(t.name, i);
+      else out.delete(t.name);
+    }
+    if (seg.some((t) => t.type === 'wildcard')) shifted = true;
   }
+  for (const t of lead) if (t.type !== 'text') out.delete(t.name);
   return out;
 }
 

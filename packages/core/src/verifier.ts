@@ -157,7 +157,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
     // Only the one spelling of each part: base64url has 4 (or 16) spellings of the same last
     // bytes, and `=` padding is not base64url. Each would verify, and take a cache entry of its own.
     if (!isCanonicalCompactJws(token)) throw new UnauthorizedError('ERR_TOKEN_INVALID', 'Invalid token: malformed');
-    // The key the signature verified with, to tell later whether it is still in a remote set.
+    // The key the signature verified with, to tell later whether it is still in a remote set,
+    // and the set's generation before the key was chosen: a refresh that lands while this
+    // verification is in flight must not pass for one the entry was checked against.
+    const generation = remote?.generation ?? 0;
     let used: unknown = null;
     const getKey = typeof key.get === 'function' ? async (...args: Parameters<JWTVerifyGetKey>) => (used = await (key.get as JWTVerifyGetKey)(...args)) : key.get;
     let result;
@@ -187,7 +190,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (maxAgeSeconds !== undefined && payload.iat !== undefined) until = Math.min(until, (payload.iat + maxAgeSeconds) * 1000);
       const fingerprint = remote !== null ? keyFingerprint(used) : null;
       // A remote-set token whose key cannot be identified is not cached: it could not be dropped with its key.
-      if (remote === null || fingerprint !== null) cache.set(token, { verified, fingerprint, generation: remote?.generation ?? 0 }, until, now);
+      if (remote === null || fingerprint !== null) cache.set(token, { verified, fingerprint, generation }, until, now);
     }
     return verified;
   }
@@ -270,8 +273,10 @@ interface Cached {
 
 /**
  * Several keys are candidates for a token (no `kid`, or one shared by several keys): try each,
- * as jose's error allows, at most MAX_KEY_CANDIDATES. A signature that fails with one key moves
- * on; any other failure (an expired token, a wrong audience) is the answer.
+ * as jose's error allows, at most MAX_KEY_CANDIDATES. A candidate that cannot verify it (a wrong
+ * signature, or a key jose will not use: an RSA key under 2048 bits, another curve) moves on;
+ * a failure that comes after a valid signature (an expired token, a wrong audience, a payload
+ * that is not a claims set) or from the token's own form is the answer.
  */
 const MAX_KEY_CANDIDATES = 4;
 async function tryEachKey(token: string, candidates: errors.JWKSMultipleMatchingKeys, options: Parameters<typeof jwtVerify>[2]) {
@@ -281,8 +286,10 @@ async function tryEachKey(token: string, candidates: errors.JWKSMultipleMatching
     try {
       return { result: await jwtVerify(token, candidate as Exclude<Parameters<typeof jwtVerify>[1], JWTVerifyGetKey>, options), key: candidate as unknown };
     } catch (err) {
-      if (err instanceof errors.JWSSignatureVerificationFailed) continue;
-      throw mapJoseError(err);
+      if (err instanceof errors.JWTClaimValidationFailed || err instanceof errors.JWTExpired || err instanceof errors.JWTInvalid || err instanceof errors.JWSInvalid || err instanceof errors.JOSEAlgNotAllowed) {
+        throw mapJoseError(err);
+      }
+      continue;
     }
   }
   throw new UnauthorizedError('ERR_TOKEN_INVALID', 'Invalid token: signature verification failed');

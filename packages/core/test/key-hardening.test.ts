@@ -55,6 +55,32 @@ describe('1. a cached token does not outlive its key', () => {
     expect(v.cacheStats.hits).toBe(hits + 1);
   });
 
+  test('a token verified while a refresh removes its key is not cached as checked against the new set', async () => {
+    // Verifications in flight across the refresh: each one chose its key from the old set; an
+    // entry must carry the generation from before that choice, so its next use re-checks the key.
+    const server = await jwks([k1]);
+    const v = createVerifier({ algorithms: ['ES256'], jwksUri: server.url, jwksOptions: { cooldownDuration: 0 } });
+    await v.verify(await sign(k1, { ...farFuture(), sub: 'warm-up' }));
+    const tokens = await Promise.all(Array.from({ length: 600 }, (_, i) => sign(k1, { ...farFuture(), sub: `t${i}` })));
+    server.keys = [k2.publicJwk];
+    const refreshed = v.keySet!.refresh();
+    const settled: Promise<unknown>[] = [];
+    await new Promise<void>((done) => {
+      let i = 0;
+      const tick = () => {
+        for (let b = 0; b < 20 && i < tokens.length; b++) settled.push(v.verify(tokens[i++]!).catch(() => undefined));
+        if (i < tokens.length) setImmediate(tick);
+        else done();
+      };
+      tick();
+    });
+    await refreshed;
+    await Promise.all(settled);
+    expect(v.keySet!.stats.fetches).toBeGreaterThanOrEqual(2);
+    const served = tokens.filter((t) => v.checkCached!(t) !== undefined);
+    expect(served).toEqual([]);
+  });
+
   test.each([
     ['cache.maxAge', { cache: { max: 100, maxAge: 150 } }],
     ['by default, the key set\'s refresh age', { jwksOptions: { cacheMaxAge: 150, cooldownDuration: 0 } }],
@@ -92,6 +118,19 @@ describe('2. several keys, no kid', () => {
     expect(await refusal(v.verify(await noKid(k3)))).toMatchObject({ status: 401, code: 'ERR_TOKEN_INVALID', message: 'Invalid token: signature verification failed' });
     // A candidate that verifies decides: an expired token is expired, not "no key".
     expect(await refusal(v.verify(await noKid(k2, { exp: Math.floor(Date.now() / 1000) - 3600 })))).toMatchObject({ code: 'ERR_TOKEN_EXPIRED' });
+  });
+
+  test('a candidate key jose will not use (RSA under 2048 bits) is passed over, not the end of the search', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { exportJWK, SignJWT } = await import('jose');
+    const legacy = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const good = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const jwk = async (k: typeof good) => ({ ...(await exportJWK(k.publicKey)), use: 'sig' });
+    const token = await new SignJWT({ sub: 'u' }).setProtectedHeader({ alg: 'RS256' }).setExpirationTime('1h').sign(good.privateKey);
+    for (const keys of [[legacy, good], [good, legacy]]) {
+      const v = createVerifier({ algorithms: ['RS256'], jwks: { keys: await Promise.all(keys.map(jwk)) } });
+      expect((await v.verify(token)).claims.sub).toBe('u');
+    }
   });
 
   test('the candidates tried are bounded (4): a token signed by the fifth is refused', async () => {

@@ -108,8 +108,12 @@ export function createDemoUpstreamApp(options: DemoUpstreamOptions): express.Exp
     // A token never holds more than its creator: no escalation through the token service.
     const beyond = scopesBeyondCaller(claims, granted);
     if (beyond.length) return fail(res, 403, `Cannot grant scope(s) the caller does not hold: ${beyond.map((s) => JSON.stringify(s)).join(', ')}`);
+    // …nor outlives it: a short-lived token could otherwise mint itself a 7-day successor.
+    const now = Math.floor(Date.now() / 1000);
+    const life = typeof claims.exp === 'number' ? Math.min(ttl, Math.floor(claims.exp) - now) : ttl;
+    if (!(life > 0)) return fail(res, 401, 'Token expired');
     const id = randomUUID();
-    const rawToken = await issuer.mint({ sub: claims.sub!, scopes: granted, jti: id, ttl, extra: { [DYNAMIC_ENVIRONMENT_CLAIM]: environmentId } });
+    const rawToken = await issuer.mint({ sub: claims.sub!, scopes: granted, jti: id, ttl: life, extra: { [DYNAMIC_ENVIRONMENT_CLAIM]: environmentId } });
     const record: TokenRecord = {
       id,
       checksum: rawToken.slice(-6),
@@ -118,7 +122,7 @@ export function createDemoUpstreamApp(options: DemoUpstreamOptions): express.Exp
       ...(note !== undefined ? { note } : {}),
       projectEnvironmentId: environmentId,
       scopes: granted,
-      expiresAt: (Math.floor(Date.now() / 1000) + ttl) * 1000,
+      expiresAt: (now + life) * 1000,
     };
     await store.create(record);
     res.status(201).json({ token: tokenJson(record), rawToken });
