@@ -50,6 +50,8 @@ export interface RouteTable {
   lookup(method: string, path: string): LookupResult;
   /** The compiled tree, one node per line, with methods and scopes. */
   toString(): string;
+  /** How long compiling took, ns: validating and building the trie, and the ambiguity check. */
+  readonly compileStats: { readonly buildNs: number; readonly ambiguityNs: number };
 }
 
 /** path-to-regexp refuses more than 256 alternatives per pattern, so this spacing never collides. */
@@ -67,8 +69,11 @@ const ALT_SLOTS = 256;
  * ], { readAllScope: 'all.read' });
  */
 export function compileRoutes(rules: readonly RouteRule[], options: CompileOptions = {}): RouteTable {
+  const started = process.hrtime.bigint();
   const built = buildTable(rules, options);
+  const builtAt = process.hrtime.bigint();
   const conflict = findAmbiguity(built.root, built.alternatives, built.opts);
+  const stats = Object.freeze({ buildNs: Number(builtAt - started), ambiguityNs: Number(process.hrtime.bigint() - builtAt) });
   if (conflict) {
     const [a, b] = conflict;
     const [ta, tb] = [requirementText(a.rule), requirementText(b.rule)];
@@ -83,7 +88,7 @@ export function compileRoutes(rules: readonly RouteRule[], options: CompileOptio
       ruleLocation(b.rule),
     );
   }
-  return new CompiledTable(Object.freeze(built.compiled), built.opts, built.root);
+  return new CompiledTable(Object.freeze(built.compiled), built.opts, built.root, stats);
 }
 
 /** A validated, built trie before the ambiguity check (shared with `analyzeRoutes`). */
@@ -133,6 +138,7 @@ class CompiledTable implements RouteTable {
     readonly rules: readonly CompiledRule[],
     readonly options: ResolvedCompileOptions,
     root: TrieNode,
+    readonly compileStats: RouteTable['compileStats'],
   ) {
     this.#root = root;
     this.#s = new Search(!options.caseSensitive, !options.strict);

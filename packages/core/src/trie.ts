@@ -55,7 +55,14 @@ export interface TrieNode {
   readonly type: 'root' | 'static' | 'param';
   /** Static children by (folded, when case-insensitive) segment text. */
   statics: Map<string, TrieNode> | null;
-  /** For up to SMALL_FANOUT children, the same as two arrays scanned in order: no slice, no hash. */
+  /**
+   * Two lookup forms, chosen per node in `finishNode`. For up to SMALL_FANOUT children with at
+   * most MAX_SAME_LENGTH of any one length: arrays compared in place, keys of the segment's
+   * length only — at most 3 native compares, whatever the spelling, and no pass over the segment
+   * to hash it (on the Dynamic table, where nodes have a handful of children, hashing every
+   * segment costs more than those compares). Otherwise the hash index below. `statics` (above)
+   * serves building, the overlap check and the debug print, never a lookup.
+   */
   staticKeys: string[] | null;
   staticNodes: TrieNode[] | null;
   /** Indexes into staticKeys by key length: a segment is compared only with keys as long. */
@@ -91,9 +98,19 @@ const SMALL_FANOUT = 32;
 const MAX_SAME_LENGTH = 3;
 /** path-to-regexp refuses more than 256 alternatives per pattern, so this spacing never collides. */
 
+/** Shared by every node that has none of its own (never written: insert and addTail replace them first). */
+const NO_TAILS: TrieTail[] = [];
+const NO_ALL_ENDS: TrieEnd[] = [];
+const NO_ENDS = new Map<string, TrieEnd>();
+/** A packed array of the same length for every node keeps the hot read monomorphic. */
+const NO_ENDS_BY_ID: (TrieEnd | undefined)[] = new Array<TrieEnd | undefined>(METHOD_ID.length).fill(undefined);
+
 /** Build a trie: `newNode('root', '')`, `insert` every alternative, then `finishTrie`. */
 export function newNode(type: TrieNode['type'], label: string): TrieNode {
-  return { type, label, statics: null, staticKeys: null, staticNodes: null, byLength: null, staticTexts: null, slots: null, staticHashes: null, param: null, tails: [], ends: new Map(), endsById: [], allEnds: [], minPrio: MAX_PRIO };
+  // Most nodes of a large table end nothing: they share these empty lists until something is
+  // added (a table of 10,000 rules has some 13,000 nodes; their own empty lists were garbage to
+  // collect, a third of compiling).
+  return { type, label, statics: null, staticKeys: null, staticNodes: null, byLength: null, staticTexts: null, slots: null, staticHashes: null, param: null, tails: NO_TAILS, ends: NO_ENDS, endsById: NO_ENDS_BY_ID, allEnds: NO_ALL_ENDS, minPrio: MAX_PRIO };
 }
 
 export function insert(root: TrieNode, alt: Alternative, opts: ResolvedCompileOptions): void {
@@ -124,7 +141,10 @@ export function insert(root: TrieNode, alt: Alternative, opts: ResolvedCompileOp
     return addTail(node, alt, paramNames, mergeText(rest), opts);
   }
   const end: TrieEnd = { alt, paramNames };
+  if (node.allEnds === NO_ALL_ENDS) node.allEnds = [];
   node.allEnds.push(end);
+  if (node.ends === NO_ENDS) node.ends = new Map();
+  if (node.endsById === NO_ENDS_BY_ID) node.endsById = new Array<TrieEnd | undefined>(METHOD_ID.length).fill(undefined);
   for (const method of alt.methods) {
     const best = node.ends.get(method);
     if (!best || best.alt.prio > alt.prio) {
@@ -145,15 +165,16 @@ function addTail(node: TrieNode, alt: Alternative, paramNames: string[], tokens:
     keys: keys.map((k) => ({ name: k.name, wildcard: k.type === 'wildcard' })),
     source: tokens.map((t) => (t.type === 'text' ? t.value : t.type === 'param' ? `:${t.name}` : `*${t.name}`)).join(''),
   };
+  if (node.tails === NO_TAILS) node.tails = [];
   node.tails.push(tail);
   node.tails.sort((a, b) => a.alt.prio - b.alt.prio);
+  if (node.allEnds === NO_ALL_ENDS) node.allEnds = [];
   node.allEnds.push(tail);
 }
 
 /** After insertion: small static fan-outs become arrays (see `walk`). */
 function finishNode(node: TrieNode): void {
   // A packed array of the same length everywhere keeps the hot read monomorphic.
-  for (let i = 0; i < METHOD_ID.length; i++) node.endsById[i] ??= undefined;
   if (node.statics) {
     const keys = (node.staticKeys = [...node.statics.keys()]);
     node.staticNodes = [...node.statics.values()];
@@ -268,18 +289,22 @@ export class Search {
 }
 
 /**
- * A hash of `text[from, to)` from its length and three code units (first, middle, last), folded as
- * foldCase would when `fold`: equal for equal folded text, and the same cost for any length.
- * Keys sharing a hash are told apart by the full compare.
+ * FNV-1a over every code unit of `text[from, to)`, folded as foldCase would when `fold`: equal for
+ * equal folded text. Why every unit: a hash of a few positions (it used to read the length and
+ * three units) puts names that share a prefix, a suffix or a length — tenant slugs, versions,
+ * generated ids — into a few buckets, and the probe then compares the segment with every key of
+ * the bucket (10,000 rules of `tenant-0000`… ran 14× slower than find-my-way). A segment is a
+ * few dozen units at most, read once; keys sharing a hash are told apart by the full compare.
  */
 function segmentHash(text: string, from: number, to: number, fold: boolean): number {
-  const n = to - from;
-  if (n === 0) return 0;
-  const a = fold ? foldedCode(text, from) : text.charCodeAt(from);
-  const b = fold ? foldedCode(text, from + (n >> 1)) : text.charCodeAt(from + (n >> 1));
-  const c = fold ? foldedCode(text, to - 1) : text.charCodeAt(to - 1);
-  const h = Math.imul(n, 0x9e3779b1) ^ Math.imul(a, 0x85ebca6b) ^ Math.imul(b, 0xc2b2ae35) ^ Math.imul(c, 0x27d4eb2f);
-  return (h ^ (h >>> 15)) | 0;
+  let h = 0x811c9dc5;
+  if (fold) {
+    for (let i = from; i < to; i++) h = Math.imul(h ^ foldedCode(text, i), 0x01000193);
+  } else {
+    for (let i = from; i < to; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  }
+  // Mix the high bits down: the slot is taken from the low ones.
+  return (h ^ (h >>> 16)) | 0;
 }
 
 /** The code unit at `i`, folded as the RegExp `i` flag would. */
