@@ -1,10 +1,12 @@
 'use strict';
 /**
- * `npm run bench [-- --quick] [-- --only=lookup,verify,http] [-- --http=noop,scopegate] [-- --rounds=N]`:
+ * `npm run bench [-- --quick] [-- --only=lookup,verify,http] [-- --http=noop,scopegate] [-- --rounds=N] [-- --shapes=a,b]`:
  * every figure next to its peers as a ratio measured in this run; the table printed, and
  * bench/results/latest.json written. `--http` picks HTTP modes (to rerun one pair), `--rounds`
  * sets the HTTP rounds of fresh servers (default 3, 1 with --quick). HTTP servers run on CPUs 1…N and the load
  * generator on CPU 0 (taskset, where there is more than one CPU; BENCH_NO_PIN=1 turns it off).
+ * `lookup` also runs every table shape of bench/lib/table-shapes.js at 132, 1,000 and 10,000
+ * rules and prints a table per shape; `--shapes=shared-prefix,deep` limits it to those shapes.
  */
 const fs = require('node:fs');
 const os = require('node:os');
@@ -17,6 +19,7 @@ const only = (args.find((a) => a.startsWith('--only=')) ?? '--only=lookup,verify
 const httpModes = args.find((a) => a.startsWith('--http='))?.slice(7).split(',');
 const roundsArg = args.find((a) => a.startsWith('--rounds='));
 const rounds = roundsArg ? Number(roundsArg.slice(9)) : undefined;
+const shapesArg = args.find((a) => a.startsWith('--shapes='))?.slice(9).split(',').filter(Boolean);
 if (rounds !== undefined && !(Number.isInteger(rounds) && rounds > 0 && rounds <= 100)) throw new Error('--rounds must be an integer from 1 to 100');
 
 const rows = [];
@@ -42,6 +45,10 @@ async function main() {
     // tables' runs cannot pass for growth.
     const big = lookup[lookup.length - 1];
     row('lookup growth 10,000 vs 132 rules', formatNs(big.ns.scopegate), `132 rules, same rounds ${formatNs(big.spread['scopegate, 132 rules'].median)}${range(big.growth)}`, big.growth.ratio, { op: '<=', x: 1.5 });
+
+    const shapes = require('./cases/lookup').runShapes({ quick, only: shapesArg });
+    out.lookupShapes = shapes;
+    shapeGoals(shapes, range);
   }
 
   if (only.includes('verify')) {
@@ -100,6 +107,7 @@ async function main() {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'latest.json'), JSON.stringify(out, null, 2));
 
+  if (out.lookupShapes) printShapes(out.lookupShapes);
   const w = [44, 36, 52, 9, 8];
   const line = (cells) => cells.map((c, i) => String(c).padEnd(w[i])).join(' ');
   console.log(`machine: ${out.machine.cpus} × ${out.machine.model}, ${out.machine.memoryGB} GB, node ${out.machine.node}${quick ? ' (quick)' : ''}`);
@@ -107,6 +115,75 @@ async function main() {
   console.log(line(['case', 'scopegate', 'peer', 'ratio', 'goal']));
   for (const r of rows) console.log(line([r.case, r.value, r.peer, r.ratio === null ? '' : `${r.ratio.toFixed(3)}×`, r.goal + (r.ok === null ? '' : r.ok ? ' ✓' : ' ✗')]));
   console.log(`${rows.filter((r) => r.ok === false).length} goal(s) missed; ${out.seconds.toFixed(0)} s; results in bench/results/latest.json`);
+}
+
+/** Goals over all shapes; each shape's figures are in the per-shape tables. */
+const GOALS = { lookup: 0.8, growth: 1.5, build: 1.0 };
+const big = (s) => s.sizes[s.sizes.length - 1];
+const fmt = (n) => n.toLocaleString('en');
+
+function shapeGoals({ shapes }, range) {
+  const worst = (items, key) => items.filter((x) => key(x)).reduce((a, b) => (key(b).ratio > key(a).ratio ? b : a), items.find((x) => key(x)));
+  const sized = shapes.flatMap((s) => s.sizes.map((z) => ({ shape: s, size: z })));
+  const w = worst(sized, (x) => x.size.vsFindMyWay);
+  if (w) {
+    row(`lookup, worst shape: ${w.shape.shape} ${fmt(w.size.rules)}`, formatNs(w.size.ns.scopegate), `find-my-way ${formatNs(w.size.ns['find-my-way'])}${range(w.size.vsFindMyWay)}`, w.size.vsFindMyWay.ratio, { op: '<=', x: GOALS.lookup });
+  }
+  const g = worst(shapes, (s) => s.growth);
+  row(`growth 10,000 vs 132, worst: ${g.shape}`, formatNs(big(g).ns.scopegate), `132 rules, same rounds ${formatNs(g.sizes[0].ns.scopegate)}${range(g.growth)}`, g.growth.ratio, { op: '<=', x: GOALS.growth });
+  const c = worst(shapes, (s) => big(s).compile.buildVsFindMyWay);
+  if (c) {
+    const cc = big(c).compile;
+    const what = cc.split ? 'build' : 'whole compile: no compileStats';
+    row(`build 10,000, worst shape: ${c.shape}`, `${formatNs(cc.buildNs)} (${what})`, `find-my-way ${formatNs(cc.fmwNs)} (reps ${cc.buildVsFindMyWay.min.toFixed(2)}–${cc.buildVsFindMyWay.max.toFixed(2)})`, cc.buildVsFindMyWay.ratio, { op: '<=', x: GOALS.build });
+  }
+}
+
+/** The per-shape tables: lookup with growth, then compile. */
+function printShapes({ shapes, rounds, batch }) {
+  const pad = (cells, w) => cells.map((c, i) => (i < 2 ? String(c).padEnd(w[i]) : String(c).padStart(w[i]))).join('  ');
+  const mark = (ok) => (ok ? '✓' : '✗');
+  const x = (r) => `${r.ratio.toFixed(2)}× (${r.min.toFixed(2)}–${r.max.toFixed(2)})`;
+  const lw = [17, 6, 10, 11, 23, 4, 11, 22, 4];
+  console.log(`\nlookup per shape: ns per lookup, median of ${rounds} rounds × ${fmt(batch)} lookups; ratio = median of the per-round ratios (min–max over rounds)`);
+  console.log(pad(['shape', 'rules', 'scopegate', 'find-my-way', 'vs find-my-way', `≤${GOALS.lookup.toFixed(1)}`, 'linear scan', 'growth vs 132', `≤${GOALS.growth.toFixed(1)}`], lw));
+  for (const s of shapes) {
+    s.sizes.forEach((z, i) => {
+      const last = i === s.sizes.length - 1;
+      const vs = z.vsFindMyWay ? x(z.vsFindMyWay) : `${z.vsScan.toFixed(4)}× scan`;
+      const ok = z.vsFindMyWay ? mark(z.vsFindMyWay.ratio <= GOALS.lookup) : '';
+      const fm = z.ns['find-my-way'] === null ? 'n/a' : formatNs(z.ns['find-my-way']);
+      console.log(pad([i === 0 ? s.shape : '', fmt(z.rules), formatNs(z.ns.scopegate), fm, vs, ok, formatNs(z.ns['linear scan']), last ? x(s.growth) : '', last ? mark(s.growth.ratio <= GOALS.growth) : ''], lw));
+    });
+    if (!s.findMyWay) console.log(`  ${s.shape}: a pattern has no find-my-way spelling; compared with the linear scan only`);
+  }
+  const cw = [17, 6, 10, 10, 10, 11, 19, 4];
+  const reps = shapes[0]?.sizes.map((z) => z.compile.reps).join('/');
+  const split = shapes.every((s) => s.sizes.every((z) => z.compile.split));
+  console.log(`\ncompile per shape: median of ${reps} builds per size${split ? '' : '; table.compileStats missing: build = the whole compileRoutes (ambiguity check included)'}`);
+  console.log(pad(['shape', 'rules', 'build', 'ambiguity', 'total', 'find-my-way', 'build vs fmw', `≤${GOALS.build.toFixed(1)}`], cw));
+  for (const s of shapes) {
+    s.sizes.forEach((z, i) => {
+      const c = z.compile;
+      const last = i === s.sizes.length - 1;
+      console.log(
+        pad(
+          [
+            i === 0 ? s.shape : '',
+            fmt(z.rules),
+            formatNs(c.buildNs),
+            c.ambiguityNs === null ? 'n/a' : formatNs(c.ambiguityNs),
+            formatNs(c.totalNs),
+            c.fmwNs === null ? 'n/a' : formatNs(c.fmwNs),
+            c.buildVsFindMyWay ? x(c.buildVsFindMyWay) : '',
+            last && c.buildVsFindMyWay ? mark(c.buildVsFindMyWay.ratio <= GOALS.build) : '',
+          ],
+          cw,
+        ),
+      );
+    });
+  }
+  console.log('');
 }
 
 main().catch((err) => {

@@ -125,7 +125,7 @@ export function buildTable(rules: readonly RouteRule[], options: CompileOptions 
       insert(root, alt, opts);
     });
   });
-  finishTrie(root);
+  finishTrie(root, !opts.caseSensitive);
   return { compiled, opts, root, alternatives };
 }
 

@@ -173,7 +173,7 @@ function addTail(node: TrieNode, alt: Alternative, paramNames: string[], tokens:
 }
 
 /** After insertion: small static fan-outs become arrays (see `walk`). */
-function finishNode(node: TrieNode): void {
+function finishNode(node: TrieNode, fold: boolean): void {
   // A packed array of the same length everywhere keeps the hot read monomorphic.
   if (node.statics) {
     const keys = (node.staticKeys = [...node.statics.keys()]);
@@ -188,7 +188,7 @@ function finishNode(node: TrieNode): void {
       while (size < 2 * keys.length) size *= 2;
       const slots = (node.slots = new Int32Array(size));
       keys.forEach((key, i) => {
-        const h = (hashes[i] = segmentHash(key, 0, key.length, false));
+        const h = (hashes[i] = segmentHash(key, 0, key.length, fold));
         let k = h & (size - 1);
         while (slots[k] !== 0) k = (k + 1) & (size - 1);
         slots[k] = i + 1;
@@ -199,8 +199,8 @@ function finishNode(node: TrieNode): void {
       for (let i = 0; i < byLength.length; i++) byLength[i] ??= undefined;
     }
   }
-  if (node.statics) for (const child of node.statics.values()) finishNode(child);
-  if (node.param) finishNode(node.param);
+  if (node.statics) for (const child of node.statics.values()) finishNode(child, fold);
+  if (node.param) finishNode(node.param, fold);
 }
 
 function computeMinPrio(node: TrieNode): number {
@@ -213,9 +213,10 @@ function computeMinPrio(node: TrieNode): number {
 }
 
 /** After every insert: subtree priorities for pruning, and the lookup indexes of each node. */
-export function finishTrie(root: TrieNode): void {
+/** `fold`: the table is case-insensitive (keys were folded, and lookups hash folded). */
+export function finishTrie(root: TrieNode, fold: boolean): void {
   computeMinPrio(root);
-  finishNode(root);
+  finishNode(root, fold);
 }
 
 /**
@@ -299,7 +300,12 @@ export class Search {
 function segmentHash(text: string, from: number, to: number, fold: boolean): number {
   let h = 0x811c9dc5;
   if (fold) {
-    for (let i = from; i < to; i++) h = Math.imul(h ^ foldedCode(text, i), 0x01000193);
+    // `& 0xffdf` clears the ASCII case bit: equal for letters that differ only in case (and for
+    // some other pairs — a hash may collide, the compare decides). Non-ASCII units fold properly.
+    for (let i = from; i < to; i++) {
+      const c = text.charCodeAt(i);
+      h = Math.imul(h ^ ((c > 0x7f ? foldedCode(text, i) : c) & 0xffdf), 0x01000193);
+    }
   } else {
     for (let i = from; i < to; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   }
