@@ -29,7 +29,7 @@
  *   options: ShapeOptions,
  *   requests: ShapeRequest[],
  * }} TableShape
- * @typedef {{ next(): number, int(min: number, max: number): number, pick<T>(list: readonly T[]): T }} Random
+ * @typedef {{ next(): number, int(min: number, max: number): number, bool(): boolean, pick<T>(list: readonly T[]): T }} Random
  * @typedef {{
  *   name: string,
  *   description: string,
@@ -42,7 +42,7 @@
 /** The table sizes the bench and the tests use: the Dynamic table's 132 rules, 1,000 and 10,000. */
 const SIZES = [132, 1000, 10000];
 
-/** A small seeded PRNG (mulberry32), as packages/core/test/support/random.ts. @returns {Random} */
+/** A small seeded PRNG (mulberry32); the property tests use it too (packages/core/test/support/random.ts). @returns {Random} */
 function makeRandom(seed) {
   let a = seed >>> 0;
   const next = () => {
@@ -55,6 +55,7 @@ function makeRandom(seed) {
   return {
     next,
     int: (min, max) => min + Math.floor(next() * (max - min + 1)),
+    bool: () => next() < 0.5,
     pick: (list) => list[Math.floor(next() * list.length)],
   };
 }
