@@ -70,11 +70,16 @@ export interface TrieNode {
   /** The text of each of staticKeys as the rule wrote it: compared first, natively. */
   staticTexts: string[] | null;
   /**
-   * For more, instead: an open-addressed index over staticKeys by `segmentHash` (slot = index + 1,
-   * 0 = empty, linear probing, at most half full), and each key's hash. No string is made.
+   * For more, instead: `statics` itself, asked with the segment (folded when the table is
+   * case-insensitive), and first `exact`, the children by their text as written, so a request
+   * spelled as its rule costs no folding. Why a Map and not a hash of our own: V8 hashes and
+   * compares the sliced segment natively, a few times faster than a JavaScript loop over its
+   * characters, and its cost does not depend on how names are spelled (a hash of our own that read
+   * three characters put shared-prefix names into a few buckets: 14× slower than find-my-way).
    */
-  slots: Int32Array | null;
-  staticHashes: Int32Array | null;
+  exact: Map<string, TrieNode> | null;
+  /** Whether `statics` (and `exact`) answer lookups at this node rather than the arrays above. */
+  wide: boolean;
   param: TrieNode | null;
   tails: TrieTail[];
   /** Best end per method (lowest priority): the one lookups return. */
@@ -92,7 +97,7 @@ const MAX_PRIO = Number.MAX_SAFE_INTEGER;
 const SPAN_SLOTS = 64;
 /** Methods whose ends are kept in an array (index = id); others use the Map. */
 const METHOD_ID = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
-/** Up to this many static children are compared in place; more go through the hash index (`slots`). */
+/** Up to this many static children are compared in place; more are looked up in `statics`. */
 const SMALL_FANOUT = 32;
 /** …as long as at most this many of them have the same length. */
 const MAX_SAME_LENGTH = 3;
@@ -110,7 +115,7 @@ export function newNode(type: TrieNode['type'], label: string): TrieNode {
   // Most nodes of a large table end nothing: they share these empty lists until something is
   // added (a table of 10,000 rules has some 13,000 nodes; their own empty lists were garbage to
   // collect, a third of compiling).
-  return { type, label, statics: null, staticKeys: null, staticNodes: null, byLength: null, staticTexts: null, slots: null, staticHashes: null, param: null, tails: NO_TAILS, ends: NO_ENDS, endsById: NO_ENDS_BY_ID, allEnds: NO_ALL_ENDS, minPrio: MAX_PRIO };
+  return { type, label, statics: null, staticKeys: null, staticNodes: null, byLength: null, staticTexts: null, exact: null, wide: false, param: null, tails: NO_TAILS, ends: NO_ENDS, endsById: NO_ENDS_BY_ID, allEnds: NO_ALL_ENDS, minPrio: MAX_PRIO };
 }
 
 export function insert(root: TrieNode, alt: Alternative, opts: ResolvedCompileOptions): void {
@@ -183,16 +188,11 @@ function finishNode(node: TrieNode, fold: boolean): void {
     const lengths = new Map<number, number>();
     for (const key of keys) lengths.set(key.length, (lengths.get(key.length) ?? 0) + 1);
     if (keys.length > SMALL_FANOUT || [...lengths.values()].some((n) => n > MAX_SAME_LENGTH)) {
-      const hashes = (node.staticHashes = new Int32Array(keys.length));
-      let size = 4;
-      while (size < 2 * keys.length) size *= 2;
-      const slots = (node.slots = new Int32Array(size));
-      keys.forEach((key, i) => {
-        const h = (hashes[i] = segmentHash(key, 0, key.length, fold));
-        let k = h & (size - 1);
-        while (slots[k] !== 0) k = (k + 1) & (size - 1);
-        slots[k] = i + 1;
-      });
+      node.wide = true;
+      if (fold) {
+        const exact = (node.exact = new Map<string, TrieNode>());
+        for (const child of node.staticNodes) exact.set(child.label, child);
+      }
     } else {
       const byLength: (number[] | undefined)[] = (node.byLength = []);
       keys.forEach((key, i) => (byLength[key.length] ??= []).push(i));
@@ -213,7 +213,7 @@ function computeMinPrio(node: TrieNode): number {
 }
 
 /** After every insert: subtree priorities for pruning, and the lookup indexes of each node. */
-/** `fold`: the table is case-insensitive (keys were folded, and lookups hash folded). */
+/** `fold`: the table is case-insensitive (keys were folded, and lookups fold). */
 export function finishTrie(root: TrieNode, fold: boolean): void {
   computeMinPrio(root);
   finishNode(root, fold);
@@ -289,30 +289,6 @@ export class Search {
   ) {}
 }
 
-/**
- * FNV-1a over every code unit of `text[from, to)`, folded as foldCase would when `fold`: equal for
- * equal folded text. Why every unit: a hash of a few positions (it used to read the length and
- * three units) puts names that share a prefix, a suffix or a length — tenant slugs, versions,
- * generated ids — into a few buckets, and the probe then compares the segment with every key of
- * the bucket (10,000 rules of `tenant-0000`… ran 14× slower than find-my-way). A segment is a
- * few dozen units at most, read once; keys sharing a hash are told apart by the full compare.
- */
-function segmentHash(text: string, from: number, to: number, fold: boolean): number {
-  let h = 0x811c9dc5;
-  if (fold) {
-    // `& 0xffdf` clears the ASCII case bit: equal for letters that differ only in case (and for
-    // some other pairs — a hash may collide, the compare decides). Non-ASCII units fold properly.
-    for (let i = from; i < to; i++) {
-      const c = text.charCodeAt(i);
-      h = Math.imul(h ^ ((c > 0x7f ? foldedCode(text, i) : c) & 0xffdf), 0x01000193);
-    }
-  } else {
-    for (let i = from; i < to; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  }
-  // Mix the high bits down: the slot is taken from the low ones.
-  return (h ^ (h >>> 16)) | 0;
-}
-
 /** The code unit at `i`, folded as the RegExp `i` flag would. */
 function foldedCode(text: string, i: number): number {
   const c = text.charCodeAt(i);
@@ -383,19 +359,11 @@ function walk(node: TrieNode, pos: number, depth: number, s: Search): void {
           }
         }
       }
-    } else if (node.slots !== null) {
-      // Many children: hash the segment in O(1), probe, and compare the (usually one) candidate.
-      const slots = node.slots;
-      const mask = slots.length - 1;
-      const h = segmentHash(p, pos + 1, next, s.fold);
-      for (let k = h & mask, e = slots[k]!; e !== 0; k = (k + 1) & mask, e = slots[k]!) {
-        const i = e - 1;
-        const key = node.staticKeys![i]!;
-        if (node.staticHashes![i] === h && key.length === next - pos - 1 && (p.startsWith(node.staticTexts![i]!, pos + 1) || (s.fold && foldedAt(p, pos + 1, key)))) {
-          child = node.staticNodes![i]!;
-          break;
-        }
-      }
+    } else if (node.wide) {
+      // Many children: one native Map lookup on the segment (see TrieNode.exact).
+      const segment = p.slice(pos + 1, next);
+      child = node.exact !== null ? node.exact.get(segment) : undefined;
+      if (child === undefined) child = node.statics!.get(s.fold ? foldCase(segment) : segment);
     }
     if (node.param !== null && next > pos + 1) {
       if (child !== undefined) walk(child, next, depth, s);
