@@ -4,7 +4,7 @@
  * claims), and the scopes those claims hold. No message here ever contains a claim's value or
  * the token: only claim names, counts and the file's path.
  */
-import { unmetBinding, type Binding, type RouteParams } from '@scopegate/core';
+import { DEFAULT_SCOPE_CLAIMS, scopesFromClaims as readScopeClaims, unmetBinding, type Binding, type RouteParams } from '@scopegate/core';
 
 /** Bad claims input; the message is safe to print (names and paths only). */
 export class ClaimsError extends Error {}
@@ -21,7 +21,7 @@ export interface ClaimsSource {
 }
 
 /** The claims the verifier reads scopes from, by default (`createVerifier`'s `scopeClaims`). */
-export const SCOPE_CLAIMS = ['scope', 'scopes', 'scp'] as const;
+export const SCOPE_CLAIMS = DEFAULT_SCOPE_CLAIMS;
 
 /**
  * `--claim name=value` options as claims: split at the first `=`; a name given more than once
@@ -95,14 +95,8 @@ function claimsObject(path: string, value: unknown, what: string): Claims {
  * scopesFromClaims({ scope: 'a b', scp: ['c'] }); // → ['a', 'b', 'c']
  */
 export function scopesFromClaims(claims: Claims): string[] {
-  const scopes = new Set<string>();
-  for (const name of SCOPE_CLAIMS) {
-    const value = claims[name];
-    if (value === undefined) continue;
-    if (typeof value === 'string') for (const s of value.split(' ')) s && scopes.add(s);
-    else if (Array.isArray(value) && value.every((s) => typeof s === 'string')) for (const s of value as string[]) s && scopes.add(s);
-    else throw new ClaimsError(`the token's "${name}" claim must be a string or an array of strings (a verifier refuses such a token)`);
-  }
+  const { scopes, invalid } = readScopeClaims(claims, SCOPE_CLAIMS);
+  if (invalid !== null) throw new ClaimsError(`the token's "${invalid}" claim must be a string or an array of strings (a verifier refuses such a token)`);
   return [...scopes];
 }
 

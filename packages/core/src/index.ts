@@ -3,7 +3,7 @@ export type { RouteTable } from './compile-routes';
 export { checkScope } from './check-scope';
 export { unmetBinding } from './check-scope';
 export type { ClaimsInput, Decision, DecisionReason, ScopeRequest } from './check-scope';
-export { parseScopes } from './scopes';
+export { parseScopes, scopesFromClaims, DEFAULT_SCOPE_CLAIMS } from './scopes';
 export type { ScopesInput } from './scopes';
 export {
   ScopeGateError,

@@ -34,3 +34,33 @@ function withoutEmpty(input: ReadonlySet<string>): ReadonlySet<string> {
   set.delete('');
   return set;
 }
+
+/** The claims a verifier reads scopes from unless told otherwise. */
+export const DEFAULT_SCOPE_CLAIMS: readonly string[] = Object.freeze(['scope', 'scopes', 'scp']);
+
+/**
+ * The scopes a token's claims grant, read as the verifier reads them: each of `claimNames` a
+ * space-delimited string or an array of strings, united. `invalid` names the first claim of any
+ * other type (the verifier refuses such a token); `scopes` is then what was read before it.
+ *
+ * @example
+ * scopesFromClaims({ scope: 'a b', scp: ['c'] }); // → { scopes: Set { 'a', 'b', 'c' }, invalid: null }
+ */
+export function scopesFromClaims(
+  claims: Readonly<Record<string, unknown>>,
+  claimNames: readonly string[] = DEFAULT_SCOPE_CLAIMS,
+): { scopes: ReadonlySet<string>; invalid: string | null } {
+  const scopes = new Set<string>();
+  for (const name of claimNames) {
+    const value = claims[name];
+    if (value === undefined) continue;
+    if (typeof value === 'string') {
+      for (const s of value.split(' ')) if (s) scopes.add(s);
+    } else if (Array.isArray(value) && value.every((s) => typeof s === 'string')) {
+      for (const s of value as string[]) if (s) scopes.add(s);
+    } else {
+      return { scopes, invalid: name };
+    }
+  }
+  return { scopes, invalid: null };
+}

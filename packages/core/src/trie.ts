@@ -57,11 +57,10 @@ export interface TrieNode {
   statics: Map<string, TrieNode> | null;
   /**
    * Two lookup forms, chosen per node in `finishNode`. For up to SMALL_FANOUT children with at
-   * most MAX_SAME_LENGTH of any one length: arrays compared in place, keys of the segment's
-   * length only — at most 3 native compares, whatever the spelling, and no pass over the segment
-   * to hash it (on the Dynamic table, where nodes have a handful of children, hashing every
-   * segment costs more than those compares). Otherwise the hash index below. `statics` (above)
-   * serves building, the overlap check and the debug print, never a lookup.
+   * most MAX_SAME_LENGTH of any one length: these arrays, compared in place, keys of the
+   * segment's length only — at most 3 native compares whatever the spelling, and no slice of the
+   * segment made (on the Dynamic table, where nodes have a handful of children, a Map lookup on a
+   * slice costs more than those compares). `byLength` is null for a node that uses the other form.
    */
   staticKeys: string[] | null;
   staticNodes: TrieNode[] | null;
@@ -70,7 +69,7 @@ export interface TrieNode {
   /** The text of each of staticKeys as the rule wrote it: compared first, natively. */
   staticTexts: string[] | null;
   /**
-   * For more, instead: `statics` itself, asked with the segment (folded when the table is
+   * For more children, instead: `statics` itself, asked with the segment (folded when the table is
    * case-insensitive), and first `exact`, the children by their text as written, so a request
    * spelled as its rule costs no folding. Why a Map and not a hash of our own: V8 hashes and
    * compares the sliced segment natively, a few times faster than a JavaScript loop over its
@@ -78,8 +77,6 @@ export interface TrieNode {
    * three characters put shared-prefix names into a few buckets: 14× slower than find-my-way).
    */
   exact: Map<string, TrieNode> | null;
-  /** Whether `statics` (and `exact`) answer lookups at this node rather than the arrays above. */
-  wide: boolean;
   param: TrieNode | null;
   tails: TrieTail[];
   /** Best end per method (lowest priority): the one lookups return. */
@@ -115,7 +112,7 @@ export function newNode(type: TrieNode['type'], label: string): TrieNode {
   // Most nodes of a large table end nothing: they share these empty lists until something is
   // added (a table of 10,000 rules has some 13,000 nodes; their own empty lists were garbage to
   // collect, a third of compiling).
-  return { type, label, statics: null, staticKeys: null, staticNodes: null, byLength: null, staticTexts: null, exact: null, wide: false, param: null, tails: NO_TAILS, ends: NO_ENDS, endsById: NO_ENDS_BY_ID, allEnds: NO_ALL_ENDS, minPrio: MAX_PRIO };
+  return { type, label, statics: null, staticKeys: null, staticNodes: null, byLength: null, staticTexts: null, exact: null, param: null, tails: NO_TAILS, ends: NO_ENDS, endsById: NO_ENDS_BY_ID, allEnds: NO_ALL_ENDS, minPrio: MAX_PRIO };
 }
 
 export function insert(root: TrieNode, alt: Alternative, opts: ResolvedCompileOptions): void {
@@ -179,21 +176,17 @@ function addTail(node: TrieNode, alt: Alternative, paramNames: string[], tokens:
 
 /** After insertion: small static fan-outs become arrays (see `walk`). */
 function finishNode(node: TrieNode, fold: boolean): void {
-  // A packed array of the same length everywhere keeps the hot read monomorphic.
   if (node.statics) {
-    const keys = (node.staticKeys = [...node.statics.keys()]);
-    node.staticNodes = [...node.statics.values()];
-    node.staticTexts = node.staticNodes.map((child) => child.label);
-    // Few children, and few of each length: compared in place. Otherwise a hash lookup is cheaper.
+    const keys = [...node.statics.keys()];
+    // Few children, and few of each length: compared in place. Otherwise a Map lookup is cheaper.
     const lengths = new Map<number, number>();
     for (const key of keys) lengths.set(key.length, (lengths.get(key.length) ?? 0) + 1);
     if (keys.length > SMALL_FANOUT || [...lengths.values()].some((n) => n > MAX_SAME_LENGTH)) {
-      node.wide = true;
-      if (fold) {
-        const exact = (node.exact = new Map<string, TrieNode>());
-        for (const child of node.staticNodes) exact.set(child.label, child);
-      }
+      if (fold) node.exact = new Map([...node.statics.values()].map((child) => [child.label, child]));
     } else {
+      node.staticKeys = keys;
+      node.staticNodes = [...node.statics.values()];
+      node.staticTexts = node.staticNodes.map((child) => child.label);
       const byLength: (number[] | undefined)[] = (node.byLength = []);
       keys.forEach((key, i) => (byLength[key.length] ??= []).push(i));
       for (let i = 0; i < byLength.length; i++) byLength[i] ??= undefined;
@@ -359,7 +352,7 @@ function walk(node: TrieNode, pos: number, depth: number, s: Search): void {
           }
         }
       }
-    } else if (node.wide) {
+    } else if (node.statics !== null) {
       // Many children: one native Map lookup on the segment (see TrieNode.exact).
       const segment = p.slice(pos + 1, next);
       child = node.exact !== null ? node.exact.get(segment) : undefined;

@@ -20,6 +20,7 @@ import { TokenCache } from './token-cache';
 import { isToken68 } from './bearer';
 import { keyFingerprint } from './key-fingerprint';
 import { isCanonicalCompactJws } from './compact-jws';
+import { DEFAULT_SCOPE_CLAIMS, scopesFromClaims } from './scopes';
 
 /** Algorithms a verifier may allow. `none` is not among them. */
 export type VerifierAlgorithm =
@@ -128,7 +129,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const issuer = stringList(options.issuer, 'issuer');
   const audience = stringList(options.audience, 'audience');
   const requiredClaims = stringList(options.requiredClaims, 'requiredClaims') ?? [];
-  const scopeClaims = stringList(options.scopeClaims, 'scopeClaims') ?? ['scope', 'scopes', 'scp'];
+  const scopeClaims = stringList(options.scopeClaims, 'scopeClaims') ?? [...DEFAULT_SCOPE_CLAIMS];
   if (scopeClaims.length === 0) throw new ConfigError('scopeClaims must name at least one claim');
   const cacheOption = options.cache ?? { max: 10_000 };
   if (cacheOption !== false && (typeof cacheOption !== 'object' || cacheOption === null || !Number.isInteger(cacheOption.max) || cacheOption.max < 0)) {
@@ -162,7 +163,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     // verification is in flight must not pass for one the entry was checked against.
     const generation = remote?.generation ?? 0;
     let used: unknown = null;
-    const getKey = typeof key.get === 'function' ? async (...args: Parameters<JWTVerifyGetKey>) => (used = await (key.get as JWTVerifyGetKey)(...args)) : key.get;
+    const getKey = remote !== null ? async (...args: Parameters<JWTVerifyGetKey>) => (used = await remote.getKey(...args)) : key.get;
     let result;
     try {
       result = await jwtVerify(token, getKey, verifyOptions);
@@ -427,18 +428,8 @@ function parseSpan(value: number | string, name: string): number {
 
 /** Scopes from the configured claims, united. A claim of the wrong type makes the token invalid. */
 function readScopes(payload: JWTPayload, claims: readonly string[]): ReadonlySet<string> {
-  const scopes = new Set<string>();
-  for (const claim of claims) {
-    const value = payload[claim];
-    if (value === undefined) continue;
-    if (typeof value === 'string') {
-      for (const s of value.split(' ')) if (s) scopes.add(s);
-    } else if (Array.isArray(value) && value.every((s) => typeof s === 'string')) {
-      for (const s of value as string[]) if (s) scopes.add(s);
-    } else {
-      throw new UnauthorizedError('ERR_TOKEN_INVALID', `Invalid token: "${claim}" claim must be a string or an array of strings`);
-    }
-  }
+  const { scopes, invalid } = scopesFromClaims(payload, claims);
+  if (invalid !== null) throw new UnauthorizedError('ERR_TOKEN_INVALID', `Invalid token: "${invalid}" claim must be a string or an array of strings`);
   return scopes;
 }
 
