@@ -3,6 +3,8 @@
  * variable), validated in full at start: every bad value gets its own message.
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { compileTrustProxy } from './forward-headers';
 import { compileRoutes, RouteConfigError, type RouteRule, type RouteTable, type VerifierAlgorithm } from '@scopegate/core';
 
 /** A claim that may go unchecked, by explicit choice only (`ALLOW_UNCHECKED_CLAIMS`). */
@@ -50,6 +52,16 @@ export interface GatewayConfig {
   gateMode: 'enforce' | 'report';
   /** No upstream and no key configured: run the demo issuer and upstream in-process. */
   embedded: boolean;
+  /** `TRUST_PROXY`: addresses, CIDRs or `loopback`/`linklocal`/`uniquelocal` whose forwarding headers are kept and appended to; default none. */
+  trustProxy: string[];
+  /** `ALLOW_UPGRADE`: `Upgrade` protocols forwarded after the gate allowed the request (e.g. `websocket`); default none (501). */
+  upgrade: string[];
+  /** `WORKERS`: gateway processes on the one port (node:cluster); default 1. */
+  workers: number;
+  /** `UPSTREAM_TIMEOUT`: ms allowed for the upstream's response head and between body chunks (504 past it); default 30000. */
+  upstreamTimeout: number;
+  /** `UPSTREAM_CONNECTIONS`: most connections to the upstream at once; default 128. */
+  upstreamConnections: number;
 }
 
 /** Every variable, its flag, and what it means: for `--help` and the README. */
@@ -70,6 +82,11 @@ export const SETTINGS = [
   ['REVOCATION_MAX_STALENESS', '--revocation-max-staleness', 'ms requests may be decided while cut off from Redis before they get 503 (default 5000)'],
   ['METRICS_PORT', '--metrics-port', 'serve GET /metrics on this port instead of the main one'],
   ['GATE_MODE', '--gate-mode', 'enforce (default) or report: decide and log, but let refused requests through'],
+  ['TRUST_PROXY', '--trust-proxy', 'peers whose X-Forwarded-*/Forwarded headers are kept and appended to: addresses, CIDRs, loopback, linklocal, uniquelocal, comma-separated (default: none, client-sent ones are dropped)'],
+  ['ALLOW_UPGRADE', '--allow-upgrade', 'Upgrade protocols forwarded once the gate allowed the request, e.g. websocket (default: none, answered 501)'],
+  ['WORKERS', '--workers', 'gateway processes sharing the port (node:cluster): a number, or auto for one per CPU (default 1)'],
+  ['UPSTREAM_TIMEOUT', '--upstream-timeout', 'ms allowed for the upstream\'s response head and between its body chunks; 504 past it (default 30000)'],
+  ['UPSTREAM_CONNECTIONS', '--upstream-connections', 'most connections to the upstream at once per process (default 128)'],
 ] as const;
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -229,6 +246,33 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
   const gateMode = (get('GATE_MODE') ?? 'enforce') as 'enforce' | 'report';
   if (gateMode !== 'enforce' && gateMode !== 'report') problems.push(`GATE_MODE: must be enforce or report, got ${JSON.stringify(gateMode)}`);
 
+  const trustProxy = list('TRUST_PROXY') ?? [];
+  try {
+    compileTrustProxy(trustProxy);
+  } catch (err) {
+    problems.push(`TRUST_PROXY: ${(err as Error).message}`);
+  }
+  const upgrade = (list('ALLOW_UPGRADE') ?? []).map((p) => p.toLowerCase());
+  const badUpgrade = upgrade.filter((p) => !/^[!#$%&'*+.^_`|~0-9a-z-]+(\/[!#$%&'*+.^_`|~0-9a-z-]+)?$/.test(p));
+  if (badUpgrade.length) problems.push(`ALLOW_UPGRADE: not a protocol name: ${badUpgrade.map((p) => JSON.stringify(p)).join(', ')}`);
+  const workersText = get('WORKERS');
+  let workers = 1;
+  if (workersText === 'auto') workers = availableParallelism();
+  else if (workersText !== undefined) {
+    workers = Number(workersText);
+    if (!/^\d+$/.test(workersText) || workers < 1 || workers > 256) problems.push(`WORKERS: must be auto or a whole number from 1 to 256, got ${JSON.stringify(workersText)}`);
+  }
+  if (embedded && workers > 1) problems.push('WORKERS: the embedded demo runs in one process (its issuer, tokens and revocations live there); set UPSTREAM_URL and a key to run several');
+  const whole = (name: string, fallback: number, max: number): number => {
+    const text = get(name);
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || n < 1 || n > max) problems.push(`${name}: must be a whole number from 1 to ${max}, got ${JSON.stringify(text)}`);
+    return n;
+  };
+  const upstreamTimeout = whole('UPSTREAM_TIMEOUT', 30_000, 3_600_000);
+  const upstreamConnections = whole('UPSTREAM_CONNECTIONS', 128, 65_536);
+
   if (problems.length) throw new GatewayConfigError(problems);
   return {
     port,
@@ -247,6 +291,11 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
     revocationMaxStaleness,
     metricsPort,
     gateMode,
+    trustProxy,
+    upgrade,
+    workers,
+    upstreamTimeout,
+    upstreamConnections,
   };
 }
 

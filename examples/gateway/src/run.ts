@@ -2,15 +2,16 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { createVerifier, type RouteTable, type Verifier, type VerifierOptions } from '@scopegate/core';
 import { DYNAMIC_ENVIRONMENT_CLAIM, dynamicTable } from '@scopegate/dynamic';
 import { auditApp, type AppAudit } from '@scopegate/express';
 import { RedisRevocationList, RedisTokenStore } from '@scopegate/redis';
 import { createMetrics, type GatewayMetrics } from './metrics';
 import { GatewayConfigError, type GatewayConfig } from './config';
-import { createGatewayApp, metricsHandler } from './gateway';
-import { jsonErrorHandler } from './json-errors';
-import express from 'express';
+import { createGatewayServer } from './gateway';
+import { compileTrustProxy } from './forward-headers';
+import { metricsServer as createMetricsServer, type MetricsSource } from './metrics-server';
 import { startDemoIssuer, type DemoIssuer } from './demo/issuer';
 import { createDemoUpstreamApp, listenLoopback, type RunningServer } from './demo/upstream';
 import { MemoryTokenStore, type TokenStore } from './token-store';
@@ -52,7 +53,15 @@ export interface RunningGateway {
   close(graceMs?: number): Promise<void>;
 }
 
-export async function startGateway(config: GatewayConfig, logger: Logger = pino({ level: config.logLevel })): Promise<RunningGateway> {
+/** How a worker of several serves `/metrics` (see cluster.ts); absent for a single process. */
+export interface WorkerRole {
+  /** The aggregate of every worker's metrics, asked of the primary. */
+  metricsText: MetricsSource;
+  /** Make this worker's registry the one the primary's aggregation reads. */
+  registerMetrics(registry: Registry): void;
+}
+
+export async function startGateway(config: GatewayConfig, logger: Logger = pino({ level: config.logLevel }), worker?: WorkerRole): Promise<RunningGateway> {
   // Before anything is opened (Redis, servers): a refused configuration leaves nothing behind.
   if (!config.embedded) {
     // loadConfig refuses this; a configuration built by hand must not get past it either.
@@ -124,17 +133,27 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
   }
 
   const metrics = createMetrics(verifier, revocations);
-  const app = createGatewayApp({ upstreamUrl, table, verifier, logger, metrics, serveMetrics: config.metricsPort === null, mode: config.gateMode });
+  worker?.registerMetrics(metrics.registry);
+  const { server, gateway } = createGatewayServer({
+    upstreamUrl,
+    table,
+    verifier,
+    logger,
+    metrics,
+    // Several workers: the primary serves METRICS_PORT; the main port's /metrics is the aggregate.
+    serveMetrics: config.metricsPort === null,
+    ...(worker ? { metricsText: worker.metricsText } : {}),
+    mode: config.gateMode,
+    trustProxy: compileTrustProxy(config.trustProxy),
+    upgrade: config.upgrade,
+    proxyTimeout: config.upstreamTimeout,
+    upstreamConnections: config.upstreamConnections,
+  });
   let metricsServer: http.Server | null = null;
-  if (config.metricsPort !== null) {
-    const m = express();
-    m.disable('x-powered-by');
-    m.get('/metrics', metricsHandler(metrics));
-    m.use(jsonErrorHandler({ logger, source: 'metrics' }));
-    metricsServer = http.createServer(m);
+  if (config.metricsPort !== null && !worker) {
+    metricsServer = createMetricsServer(async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() }), logger);
     await new Promise<void>((resolve) => metricsServer!.listen(config.metricsPort!, config.host, resolve));
   }
-  const server = http.createServer(app);
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -166,6 +185,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
           });
           server.closeIdleConnections();
         });
+        await gateway.close();
         if (demo) await Promise.all([demo.upstream.close(), demo.issuer.close()]);
         if (metricsServer) await new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
         if (revocations) await revocations.close();

@@ -9,7 +9,7 @@ import pino from 'pino';
 import request from 'supertest';
 import { SignJWT } from 'jose';
 import { compileRoutes, createVerifier } from '@scopegate/core';
-import { createGatewayApp } from '../src/gateway';
+import { createGateway } from '../src/gateway';
 import { listenLoopback, type RunningServer } from '../src/demo/upstream';
 
 const SECRET = 'an-access-log-test-secret-of-32-bytes!!';
@@ -34,7 +34,7 @@ function gatewayAt(level: pino.LevelWithSilent): { app: http.RequestListener; li
       done();
     },
   });
-  const app = createGatewayApp({
+  const app = createGateway({
     upstreamUrl: new URL(upstream.url),
     table,
     verifier: createVerifier({ algorithms: ['HS256'], secret: SECRET }),

@@ -12,7 +12,7 @@ import pino from 'pino';
 import { Gauge, Registry } from 'prom-client';
 import { compileRoutes, createVerifier } from '@scopegate/core';
 import { loadConfig } from '../src/config';
-import { createGatewayApp } from '../src/gateway';
+import { createGateway } from '../src/gateway';
 import { listenLoopback, type RunningServer } from '../src/demo/upstream';
 import { DEMO, startGateway, type RunningGateway } from '../src/run';
 
@@ -179,7 +179,7 @@ describe("the gateway's own errors", () => {
         done();
       },
     });
-    const app = createGatewayApp({
+    const app = createGateway({
       upstreamUrl: new URL(upstream.url),
       table: compileRoutes([{ method: 'GET', path: '/things', scopes: ['things.read'] }]),
       verifier: createVerifier({ algorithms: ['HS256'], secret: 'an-error-bodies-test-secret-32-bytes!!' }),

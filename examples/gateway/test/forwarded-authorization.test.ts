@@ -11,7 +11,7 @@ import pino from 'pino';
 import { SignJWT } from 'jose';
 import { compileRoutes, createVerifier } from '@scopegate/core';
 import { loadConfig } from '../src/config';
-import { createGatewayApp } from '../src/gateway';
+import { createGateway } from '../src/gateway';
 import { listenLoopback, type RunningServer } from '../src/demo/upstream';
 import { startGateway } from '../src/run';
 
@@ -43,7 +43,7 @@ beforeAll(async () => {
     req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
   });
   const app = (mode: 'enforce' | 'report') =>
-    createGatewayApp({ upstreamUrl: new URL(upstream.url), table, verifier: createVerifier({ algorithms: ['HS256'], secret: SECRET }), logger: pino({ level: 'silent' }), mode });
+    createGateway({ upstreamUrl: new URL(upstream.url), table, verifier: createVerifier({ algorithms: ['HS256'], secret: SECRET }), logger: pino({ level: 'silent' }), mode });
   gateway = await listenLoopback(app('enforce'));
   reportGateway = await listenLoopback(app('report'));
 });

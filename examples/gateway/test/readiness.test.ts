@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { compileRoutes, createVerifier } from '@scopegate/core';
-import { createGatewayApp } from '../src/gateway';
+import { createGateway } from '../src/gateway';
 import { listenLoopback, type RunningServer } from '../src/demo/upstream';
 import { sharedCheck } from '../src/readiness';
 
@@ -39,7 +39,7 @@ async function countingUpstream() {
 
 /** A gateway in front of both, on loopback. */
 async function gatewayFor(upstream: RunningServer, jwksUrl: string, readyCacheMs?: number): Promise<RunningServer> {
-  const app = createGatewayApp({
+  const app = createGateway({
     upstreamUrl: new URL(upstream.url),
     table,
     verifier: createVerifier({ algorithms: ['ES256'], jwksUri: jwksUrl }),
@@ -115,7 +115,7 @@ test('keys not loaded: /readyz says why (a redirect here), and the log says it o
   const upstream = await countingUpstream();
   const lines: { msg: string; reason?: string; url?: string }[] = [];
   const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
-  const app = createGatewayApp({
+  const app = createGateway({
     upstreamUrl: new URL(upstream.server.url),
     table,
     verifier: createVerifier({ algorithms: ['ES256'], jwksUri: `${redirecting.url}/jwks.json?token=secret-in-query` }),
@@ -149,7 +149,7 @@ test('readyCacheMs defaults to 1000 ms and must be a finite number >= 0', async 
   expect([upstream.state.probes, jwks.state.fetches]).toEqual([2, 2]);
 
   for (const bad of [-1, Number.NaN, Infinity]) {
-    expect(() => createGatewayApp({ upstreamUrl: new URL(upstream.server.url), table, verifier: createVerifier({ algorithms: ['HS256'], secret: 's'.repeat(32) }), logger: pino({ level: 'silent' }), readyCacheMs: bad })).toThrow(
+    expect(() => createGateway({ upstreamUrl: new URL(upstream.server.url), table, verifier: createVerifier({ algorithms: ['HS256'], secret: 's'.repeat(32) }), logger: pino({ level: 'silent' }), readyCacheMs: bad })).toThrow(
       /readyCacheMs must be a finite number of milliseconds >= 0/,
     );
   }

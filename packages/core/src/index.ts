@@ -44,6 +44,8 @@ export type { Verifier, VerifierOptions, VerifiedToken, VerifierAlgorithm } from
 export type { RemoteKeySet, RemoteKeySetOptions, RemoteKeySetStats } from './remote-key-set';
 export { authorize, authorizeRequest, authorizePathname } from './authorize';
 export type { AuthorizeRequest, AuthorizeOptions, Authorization } from './authorize';
+export { gateReason, allowedEvent, refusedEvent, authorizationFromRawHeaders } from './gate-event';
+export type { GateReason, DecisionEvent } from './gate-event';
 export type { JWTPayload, JWTHeaderParameters, JSONWebKeySet, JWK } from 'jose';
 export { analyzeRoutes } from './analyze-routes';
 export type { RouteAnalysis, RouteFinding, FindingKind } from './analyze-routes';

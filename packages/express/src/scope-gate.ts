@@ -7,16 +7,18 @@
 import { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import {
+  allowedEvent,
+  authorizationFromRawHeaders,
   authorizePathname,
   compileRoutes,
   ConfigError,
   createVerifier,
-  ForbiddenError,
   InternalError,
+  refusedEvent,
   ScopeGateError,
   type Authorization,
-  type AuthorizationInput,
   type CompileOptions,
+  type DecisionEvent,
   type RouteRule,
   type RouteTable,
   type Verifier,
@@ -24,45 +26,8 @@ import {
 } from '@scopegate/core';
 import type { ScopeGateAuth } from './request-auth';
 
-/** Why the gate let a request through or stopped it. */
-export type GateReason =
-  | 'public'
-  | 'authenticated'
-  | 'scope'
-  | 'read-all'
-  | 'unmatched-passed'
-  | 'unauthenticated'
-  | 'invalid-token'
-  | 'bad-request'
-  | 'bad-path'
-  | 'no-route'
-  | 'insufficient-scope'
-  | 'binding-mismatch'
-  | 'keys-unavailable'
-  | 'revocation-unavailable'
-  | 'error';
-
-/** One decision, for logs and metrics. Never holds the token. */
-export interface DecisionEvent {
-  readonly method: string;
-  readonly path: string;
-  /** The matched rule's pattern, or `null`. */
-  readonly pattern: string | null;
-  readonly allowed: boolean;
-  readonly reason: GateReason;
-  /** HTTP status of the answer; `null` when the request was passed on (`next()`). */
-  readonly status: number | null;
-  /** The error code of a refusal (e.g. `ERR_TOKEN_EXPIRED`). */
-  readonly code: string | null;
-  /** The token's `sub`, when a token was verified. */
-  readonly sub: string | null;
-  /** The token's `jti`, when it has one. */
-  readonly jti: string | null;
-  /** The binding that failed (`binding-mismatch`): the param and claim names, never their values. */
-  readonly binding: { readonly param: string; readonly claim: string } | null;
-  /** `'report'` when the gate only reports (a refused request still went through). */
-  readonly mode: 'enforce' | 'report';
-}
+/** Why the gate let a request through or stopped it (shared with every adapter: @scopegate/core's `gateReason`). */
+export type { GateReason, DecisionEvent } from '@scopegate/core';
 
 /** Options of `scopeGate`. */
 export interface ScopeGateOptions {
@@ -131,7 +96,7 @@ export function scopeGate(options: ScopeGateOptions): RequestHandler {
       params: auth.params,
       verified: auth.token,
     };
-    if (onDecision) onDecision(event(req, path, auth.rule?.path ?? null, true, auth.decision?.reason ?? 'unmatched-passed', null, null, claims, mode), req);
+    if (onDecision) onDecision(allowedEvent(req.method, path, auth, mode), req);
     setAuth(req, slot, value);
   }
 
@@ -142,8 +107,7 @@ export function scopeGate(options: ScopeGateOptions): RequestHandler {
       try {
         const found = table.lookup(req.method, path);
         const pattern = found.kind === 'no-route' ? null : found.rule.path;
-        const binding = error instanceof ForbiddenError ? error.binding : null;
-        onDecision(event(req, path, pattern, false, reasonOf(error), error.status, error.code, error.subject ?? null, mode, binding), req);
+        onDecision(refusedEvent(req.method, path, pattern, error, mode), req);
       } catch {
         // Already refusing: a failing logger cannot change that.
       }
@@ -163,7 +127,7 @@ export function scopeGate(options: ScopeGateOptions): RequestHandler {
     const path = pathOf(req);
     let result: Authorization | Promise<Authorization>;
     try {
-      result = authorizePathname(verifier, table, req.method, path, authorizationOf(req), authorizeOptions);
+      result = authorizePathname(verifier, table, req.method, path, authorizationFromRawHeaders(req.rawHeaders, req.headers.authorization), authorizeOptions);
     } catch (err) {
       return refuse(req, res, next, path, err);
     }
@@ -282,84 +246,4 @@ function pathOf(req: Request): string {
   if (typeof url !== 'string' || url.charCodeAt(0) !== 0x2f /* / */ || NOT_PLAIN_TARGET.test(url)) return req.path;
   const query = url.indexOf('?');
   return query === -1 ? url : url.slice(0, query);
-}
-
-/**
- * The Authorization header value(s). Node keeps only the first of duplicate `Authorization`
- * headers in `req.headers`, so count them in `rawHeaders`: several must be refused, not guessed.
- */
-function authorizationOf(req: Request): AuthorizationInput {
-  const raw = req.rawHeaders;
-  let first: string | undefined;
-  let several: string[] | null = null;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name.length === 13 && isAuthorization(name)) {
-      if (first === undefined) first = raw[i + 1]!;
-      else (several ??= [first]).push(raw[i + 1]!);
-    }
-  }
-  if (first === undefined) return req.headers.authorization;
-  return several ?? first;
-}
-
-/** `authorization` in any ASCII case, compared in place (`c | 0x20` lower-cases letters only). */
-function isAuthorization(name: string): boolean {
-  for (let i = 0; i < 13; i++) if ((name.charCodeAt(i) | 0x20) !== AUTHORIZATION.charCodeAt(i)) return false;
-  return true;
-}
-const AUTHORIZATION = 'authorization';
-
-function reasonOf(error: ScopeGateError): GateReason {
-  switch (error.code) {
-    case 'ERR_TOKEN_MISSING':
-      return 'unauthenticated';
-    case 'ERR_TOKEN_INVALID':
-    case 'ERR_TOKEN_EXPIRED':
-    case 'ERR_TOKEN_REVOKED':
-      return 'invalid-token';
-    case 'ERR_BAD_REQUEST':
-      return 'bad-request';
-    case 'ERR_BAD_PATH':
-      return 'bad-path';
-    case 'ERR_NO_ROUTE':
-      return 'no-route';
-    case 'ERR_INSUFFICIENT_SCOPE':
-      return 'insufficient-scope';
-    case 'ERR_BINDING_MISMATCH':
-      return 'binding-mismatch';
-    case 'ERR_KEYS_UNAVAILABLE':
-      return 'keys-unavailable';
-    case 'ERR_REVOCATION_UNAVAILABLE':
-      return 'revocation-unavailable';
-    default:
-      return 'error';
-  }
-}
-
-function event(
-  req: Request,
-  path: string,
-  pattern: string | null,
-  allowed: boolean,
-  reason: GateReason,
-  status: number | null,
-  code: string | null,
-  claims: Readonly<Record<string, unknown>> | null,
-  mode: 'enforce' | 'report',
-  binding: DecisionEvent['binding'] = null,
-): DecisionEvent {
-  return {
-    method: req.method,
-    path,
-    pattern,
-    allowed,
-    reason,
-    status,
-    code,
-    sub: typeof claims?.sub === 'string' ? claims.sub : null,
-    jti: typeof claims?.jti === 'string' ? claims.jti : null,
-    binding,
-    mode,
-  };
 }

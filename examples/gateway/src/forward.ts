@@ -1,0 +1,216 @@
+/**
+ * Forwarding one request the gate allowed to the upstream over an undici pool (keep-alive,
+ * bounded connections), bodies streamed both ways with backpressure, and the answer relayed.
+ *
+ * The request target is sent as checked, byte for byte: the upstream's base path, as text, then
+ * `req.url` as the client sent it (no URL joining, no normalising). The upstream's answer comes
+ * back with hop-by-hop headers removed; an upstream that cannot be reached is 502, one that does
+ * not answer in time 504; a client that goes away aborts the upstream request.
+ *
+ * Why undici's `dispatch` with a handler of its callbacks: it is the client's own lowest layer (its
+ * `request` and `stream` are built on it), so a request costs no promise, no Readable and no
+ * parsing of the response headers into an object; the raw header list is filtered once.
+ */
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Pool } from 'undici';
+import { clientResponseHeaders } from './forward-headers';
+
+export interface UpstreamOptions {
+  /** Most connections to the upstream at once (requests beyond wait in the pool's queue). */
+  connections: number;
+  /** Time allowed for the upstream's response head, and between body chunks, ms. */
+  timeout: number;
+}
+
+/** How a forwarded exchange ended, for the access log and metrics. */
+export interface ForwardEnd {
+  /** The upstream's status, or the gateway's own 502/504. */
+  status: number;
+  /** Seconds from dispatch to the upstream's response head; null when none came. */
+  upstreamSeconds: number | null;
+  /** Why the exchange failed (a fixed text, never a message from the network), or null. */
+  failure: string | null;
+}
+
+export class Upstream {
+  readonly pool: Pool;
+  /** `UPSTREAM_URL`'s path without a trailing `/`, prefixed to every target as text. */
+  readonly basePath: string;
+  readonly origin: string;
+
+  constructor(url: URL, readonly options: UpstreamOptions) {
+    this.origin = url.origin;
+    this.basePath = url.pathname.endsWith('/') ? url.pathname.slice(0, -1) : url.pathname;
+    this.pool = new Pool(url.origin, {
+      connections: options.connections,
+      headersTimeout: options.timeout,
+      bodyTimeout: options.timeout,
+      connectTimeout: Math.min(10_000, options.timeout),
+      // The upstream's path is joined by us, as text; nothing else may rewrite it.
+      strictContentLength: true,
+    });
+  }
+
+  /**
+   * Send the request on and relay the answer into `res`. `headers` are the request headers to
+   * send (see upstreamRequestHeaders); `onEnd` is called once, when the answer is complete,
+   * failed, or the client went away.
+   */
+  forward(req: IncomingMessage, res: ServerResponse, headers: string[], requestId: string, onEnd: (end: ForwardEnd) => void): void {
+    const exchange = new Exchange(res, requestId, onEnd);
+    const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+    res.once('close', exchange.clientClosed);
+    this.pool.dispatch({ origin: this.origin, method: req.method!, path: this.basePath + req.url!, headers, body: hasBody ? req : null }, exchange);
+  }
+
+  /**
+   * Forward an upgrade request (the gate allowed it): on the upstream's `101`, the client gets
+   * the upstream's answer head and the two sockets are joined; anything else is answered 502.
+   */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, headers: string[], protocol: string, requestId: string, onEnd: (end: ForwardEnd) => void): void {
+    const started = process.hrtime.bigint();
+    let done = false;
+    const finish = (end: ForwardEnd) => {
+      if (done) return;
+      done = true;
+      onEnd(end);
+    };
+    socket.once('close', () => finish({ status: 0, upstreamSeconds: null, failure: 'client closed' }));
+    this.pool
+      .upgrade({ path: this.basePath + req.url!, method: req.method, headers, protocol })
+      .then(({ headers: answer, socket: upstreamSocket }) => {
+        if (socket.destroyed) {
+          upstreamSocket.destroy();
+          return;
+        }
+        const lines = ['HTTP/1.1 101 Switching Protocols'];
+        for (const [name, value] of Object.entries(answer)) {
+          const lower = name.toLowerCase();
+          if (lower === 'connection' || lower === 'upgrade' || lower === 'keep-alive' || lower === 'x-request-id') continue;
+          for (const v of [value ?? []].flat()) lines.push(`${name}: ${v}`);
+        }
+        lines.push('connection: Upgrade', `upgrade: ${protocol}`, `x-request-id: ${requestId}`);
+        socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+        if (head.length) upstreamSocket.write(head);
+        finish({ status: 101, upstreamSeconds: Number(process.hrtime.bigint() - started) / 1e9, failure: null });
+        upstreamSocket.pipe(socket).pipe(upstreamSocket);
+        const close = () => {
+          socket.destroy();
+          upstreamSocket.destroy();
+        };
+        socket.once('error', close).once('close', close);
+        upstreamSocket.once('error', close).once('close', close);
+      })
+      .catch((err: unknown) => {
+        const status = timedOut(err) ? 504 : 502;
+        if (!socket.destroyed) socket.end(rawAnswer(status, requestId));
+        finish({ status, upstreamSeconds: null, failure: failureOf(err) });
+      });
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+/** A complete HTTP/1.1 JSON error answer, for a socket no ServerResponse owns (upgrades); the connection is closed after it. */
+export function rawAnswer(status: number, requestId: string, error: string = status === 504 ? 'Gateway Timeout' : 'Bad Gateway', headers?: Readonly<Record<string, string>>): string {
+  const body = JSON.stringify({ error });
+  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\n`;
+  if (headers) for (const name in headers) head += `${name}: ${headers[name]}\r\n`;
+  return `${head}connection: close\r\n\r\n${body}`;
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+const timedOut = (err: unknown): boolean => TIMEOUT_CODES.has((err as { code?: string } | null)?.code ?? '');
+
+/** A fixed description of a failure: undici's error code, or the socket's (ECONNREFUSED…). */
+function failureOf(err: unknown): string {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
+  const code = typeof e?.code === 'string' ? e.code : typeof e?.cause?.code === 'string' ? e.cause.code : 'error';
+  return code.replace(/[^A-Z0-9_]/gi, '').slice(0, 40) || 'error';
+}
+
+/** Raised into undici when the client went away: the upstream request is aborted. */
+class ClientGone extends Error {
+  readonly code = 'CLIENT_GONE';
+}
+
+/**
+ * One forwarded request: undici's dispatch handler, relaying the answer into the client's
+ * response. Written to the legacy callback interface, the one undici 7's clients run natively
+ * (a handler of the newer interface is wrapped into it, and its headers parsed into an object).
+ */
+class Exchange {
+  private abort: ((err?: Error) => void) | null = null;
+  private started = process.hrtime.bigint();
+  private upstreamSeconds: number | null = null;
+  private ended = false;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly requestId: string,
+    private readonly onEnd: (end: ForwardEnd) => void,
+  ) {}
+
+  private end(status: number, failure: string | null): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.onEnd({ status, upstreamSeconds: this.upstreamSeconds, failure });
+  }
+
+  /** The client's response closed: complete, or the client went away (then abort upstream). */
+  readonly clientClosed = (): void => {
+    if (this.ended) return;
+    this.abort?.(new ClientGone('client closed the connection'));
+    this.end(this.res.headersSent ? this.res.statusCode : 0, 'client closed');
+  };
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.ended) abort(new ClientGone('client closed the connection'));
+    else this.abort = abort;
+  }
+
+  onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
+    if (status < 200) return true; // informational: not relayed
+    this.upstreamSeconds = Number(process.hrtime.bigint() - this.started) / 1e9;
+    const res = this.res;
+    res.writeHead(status, clientResponseHeaders(raw, this.requestId));
+    // Backpressure: when the client reads slower than the upstream sends, undici pauses the
+    // upstream socket (onData returned false) until the response drains.
+    this.resume = resume;
+    return true;
+  }
+
+  private resume: (() => void) | null = null;
+  private readonly drained = (): void => this.resume?.();
+
+  onData(chunk: Buffer): boolean {
+    if (this.res.write(chunk)) return true;
+    this.res.once('drain', this.drained);
+    return false;
+  }
+
+  onComplete(): void {
+    this.res.end();
+    this.end(this.res.statusCode, null);
+  }
+
+  onError(err: Error): void {
+    if (err instanceof ClientGone) return;
+    const res = this.res;
+    if (res.destroyed) return this.clientClosed();
+    const status = timedOut(err) ? 504 : 502;
+    const failure = failureOf(err);
+    if (!res.headersSent) {
+      const body = status === 504 ? '{"error":"Gateway Timeout"}' : '{"error":"Bad Gateway"}';
+      res.writeHead(status, ['content-type', 'application/json; charset=utf-8', 'content-length', String(body.length), 'x-request-id', this.requestId]).end(body);
+      this.end(status, failure);
+    } else {
+      // The answer has begun: nothing truthful can be added, so the client sees it cut.
+      res.destroy();
+      this.end(res.statusCode, failure);
+    }
+  }
+}
