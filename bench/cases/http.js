@@ -100,12 +100,13 @@ const PAIRS = [
   ['scopegate', 'noop'],
   ['scopegate', 'auth0'],
   ['gateway', 'upstream direct'],
-  ['proxy', 'upstream direct'],
+  ['bare-proxy', 'upstream direct'],
   ['node-proxy', 'upstream direct'],
-  ['gateway', 'proxy'],
+  ['gateway', 'bare-proxy'],
+  ['gateway-quiet', 'bare-proxy'],
 ];
 /** Visiting order within a round: each pair's members adjacent, so drift hits both alike. */
-const ORDER = ['noop again', 'noop', 'scopegate', 'auth0', 'bare', 'upstream direct', 'gateway', 'proxy', 'node-proxy'];
+const ORDER = ['noop again', 'noop', 'scopegate', 'auth0', 'bare', 'upstream direct', 'gateway', 'bare-proxy', 'gateway-quiet', 'node-proxy'];
 /** The app (bench/servers/app.js mode) behind each name; `noop again` is a second no-op app, an A/A check. */
 const SERVER = { 'noop again': 'noop', 'upstream direct': 'upstream' };
 

@@ -32,13 +32,9 @@ async function app() {
     const { auth, requiredScopes } = require('express-oauth2-jwt-bearer');
     a.use(auth({ jwksUri, issuer, audience, tokenSigningAlg: 'ES256' }));
     a.get(route, requiredScopes('environment.users.read'), handler);
-  } else if (mode === 'proxy') {
-    // The same proxy the gateway uses, alone: the ceiling of any proxying gateway here.
-    const { createProxyMiddleware } = require('http-proxy-middleware');
-    a.use(createProxyMiddleware({ target: upstream, changeOrigin: true, agent: new http.Agent({ keepAlive: true, maxSockets: 256 }) }));
   } else if (mode === 'node-proxy') {
     // No framework at all: node:http in, node:http out over a keep-alive agent. A reference for
-    // what the proxy hop itself costs here, below any Express-based proxy.
+    // what the proxy hop itself costs here with Node's own client.
     const target = new URL(upstream);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
     return (req, res) => {
@@ -51,16 +47,40 @@ async function app() {
       out.on('error', () => (res.headersSent ? res.destroy() : res.writeHead(502).end()));
       req.pipe(out);
     };
-  } else if (mode === 'gateway') {
+  } else if (mode === 'bare-proxy') {
+    // The proxy floor: node:http in, an undici pool out (the gateway's own client, same pool
+    // size), no gate, no logs, no metrics; only the headers undici refuses to send are dropped.
+    const { Pool } = require('undici');
+    const pool = new Pool(upstream, { connections: 128 });
+    const DROP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'expect', 'te', 'host']);
+    return (req, res) => {
+      const raw = req.rawHeaders;
+      const headers = [];
+      for (let i = 0; i < raw.length; i += 2) if (!DROP.has(raw[i].toLowerCase())) headers.push(raw[i], raw[i + 1]);
+      pool.stream({ path: req.url, method: req.method, headers, body: req.headers['content-length'] || req.headers['transfer-encoding'] ? req : null }, ({ statusCode, headers: h }) => {
+        delete h.connection;
+        delete h['keep-alive'];
+        delete h['transfer-encoding'];
+        res.writeHead(statusCode, h);
+        return res;
+      }, (err) => {
+        if (err) res.headersSent ? res.destroy() : res.writeHead(502).end();
+      });
+    };
+  } else if (mode === 'gateway' || mode === 'gateway-quiet') {
+    // The example gateway as `npm start` runs it: metrics recorded, and (`gateway`) its access
+    // log at info with `npm start`'s logger, written to /dev/null; `gateway-quiet` logs nothing.
     const pino = require('pino');
     const { createVerifier } = require('@scopegate/core');
     const { dynamicTable } = require('@scopegate/dynamic');
-    const { createGatewayApp } = require('@scopegate/example-gateway');
-    return createGatewayApp({
+    const { createGateway, createMetrics, gatewayLogger } = require('@scopegate/example-gateway');
+    const verifier = createVerifier({ algorithms: ['ES256'], jwksUri, issuer, audience });
+    return createGateway({
       upstreamUrl: new URL(upstream),
       table: dynamicTable,
-      verifier: createVerifier({ algorithms: ['ES256'], jwksUri, issuer, audience }),
-      logger: pino({ level: 'silent' }),
+      verifier,
+      logger: mode === 'gateway' ? gatewayLogger('info', { dest: '/dev/null' }) : pino({ level: 'silent' }),
+      metrics: createMetrics(verifier, null),
     });
   } else {
     throw new Error(`unknown mode ${mode}`);

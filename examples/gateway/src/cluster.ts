@@ -163,6 +163,11 @@ export function workerRole(timeoutMs = 5000): WorkerRole {
         });
         process.send!({ type: ASK, id } satisfies MetricsAsk);
       }),
-    registerMetrics: (registry) => AggregatorRegistry.setRegistries([registry]),
+    registerMetrics: (registry) => {
+      AggregatorRegistry.setRegistries([registry]);
+      // prom-client answers the primary's requests only once an AggregatorRegistry was made in
+      // this process (its constructor installs the worker's message listener).
+      new AggregatorRegistry();
+    },
   };
 }

@@ -16,17 +16,29 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te'
 /**
  * Request headers the gateway sets itself or must not pass on: forwarding headers (set below),
  * `host` (the upstream's, set by the HTTP client), `authorization` (the verified credential),
- * `x-request-id` (the gateway's), `expect` (answered here: the gateway sends 100 Continue once
- * the gate allowed the request), and `x-real-ip`, another client-forgeable address header.
+ * `x-request-id` (the gateway's), and `expect` (answered here: the gateway sends 100 Continue
+ * once the gate allowed the request).
  */
-const SET_BY_GATEWAY = new Set(['host', 'authorization', 'x-request-id', 'expect', 'forwarded', 'x-real-ip']);
+const SET_BY_GATEWAY = new Set(['host', 'authorization', 'x-request-id', 'expect']);
+
+/**
+ * Client-address headers other proxies and CDNs set, which an upstream may read as the client's
+ * address: forged by any client that sends them itself, so dropped like `X-Forwarded-*` unless
+ * the peer is trusted (then passed on as they are).
+ */
+const ADDRESS_HEADERS = new Set(['x-real-ip', 'x-client-ip', 'true-client-ip', 'cf-connecting-ip', 'x-cluster-client-ip', 'client-ip', 'fastly-client-ip', 'x-original-forwarded-for']);
 
 /** Is a lower-cased name one of the forwarding headers a trusted proxy may have sent? */
-const isForwarding = (name: string): boolean => name === 'forwarded' || name.startsWith('x-forwarded-');
+const isForwarding = (name: string): boolean => name === 'forwarded' || name.startsWith('x-forwarded-') || ADDRESS_HEADERS.has(name);
 
 /** The names a `Connection` header lists (lower-cased), or null for none. */
 function connectionNames(value: string | string[] | undefined): Set<string> | null {
   if (value === undefined) return null;
+  // The usual values name no header beyond the hop-by-hop ones: nothing to split (hot path).
+  if (typeof value === 'string' && value.length <= 10) {
+    const v = value.toLowerCase();
+    if (v === 'keep-alive' || v === 'close') return null;
+  }
   const out = new Set<string>();
   for (const part of [value].flat().join(',').split(',')) {
     const name = part.trim().toLowerCase();
@@ -140,7 +152,7 @@ export function clientResponseHeaders(raw: readonly Buffer[] | readonly string[]
   for (let i = 0; i < raw.length; i += 2) {
     const name = (text[i] = latin1(raw[i]!));
     const value = (text[i + 1] = latin1(raw[i + 1]!));
-    if (name.length === 10 && name.toLowerCase() === 'connection') for (const n of connectionNames(value)!) (listed ??= new Set()).add(n);
+    if (name.length === 10 && name.toLowerCase() === 'connection') for (const n of connectionNames(value) ?? []) (listed ??= new Set()).add(n);
   }
   const out: string[] = [];
   for (let i = 0; i < text.length; i += 2) {

@@ -38,6 +38,8 @@ export class Upstream {
   /** `UPSTREAM_URL`'s path without a trailing `/`, prefixed to every target as text. */
   readonly basePath: string;
   readonly origin: string;
+  /** Both sockets of every open tunnel, for shutdown. */
+  private readonly tunnels = new Set<Duplex>();
 
   constructor(url: URL, readonly options: UpstreamOptions) {
     this.origin = url.origin;
@@ -84,23 +86,35 @@ export class Upstream {
           upstreamSocket.destroy();
           return;
         }
+        // The 101's headers go through the same hop-by-hop filter as any answer's (RFC 9110
+        // §7.6.1): skipping only Connection/Upgrade/Keep-Alive let the headers the upstream's
+        // Connection lists, and Proxy-*, reach the client. clientResponseHeaders also sets the
+        // gateway's x-request-id.
+        const list: string[] = [];
+        for (const [name, value] of Object.entries(answer)) for (const v of [value ?? []].flat()) list.push(name, String(v));
+        const kept = clientResponseHeaders(list, requestId);
         const lines = ['HTTP/1.1 101 Switching Protocols'];
-        for (const [name, value] of Object.entries(answer)) {
-          const lower = name.toLowerCase();
-          if (lower === 'connection' || lower === 'upgrade' || lower === 'keep-alive' || lower === 'x-request-id') continue;
-          for (const v of [value ?? []].flat()) lines.push(`${name}: ${v}`);
-        }
-        lines.push('connection: Upgrade', `upgrade: ${protocol}`, `x-request-id: ${requestId}`);
+        for (let i = 0; i < kept.length; i += 2) lines.push(`${kept[i]}: ${kept[i + 1]}`);
+        lines.push('connection: Upgrade', `upgrade: ${protocol}`);
         socket.write(`${lines.join('\r\n')}\r\n\r\n`);
         if (head.length) upstreamSocket.write(head);
         finish({ status: 101, upstreamSeconds: Number(process.hrtime.bigint() - started) / 1e9, failure: null });
         upstreamSocket.pipe(socket).pipe(upstreamSocket);
+        this.tunnels.add(socket);
+        this.tunnels.add(upstreamSocket);
         const close = () => {
+          this.tunnels.delete(socket);
+          this.tunnels.delete(upstreamSocket);
           socket.destroy();
           upstreamSocket.destroy();
         };
         socket.once('error', close).once('close', close);
         upstreamSocket.once('error', close).once('close', close);
+        // Half-closed (one side sent its FIN, which the pipe passed on): the other side gets
+        // HALF_CLOSE_MS to finish, so a peer that never closes cannot hold a tunnel forever.
+        const halfClosed = () => void setTimeout(close, HALF_CLOSE_MS).unref();
+        socket.once('end', halfClosed);
+        upstreamSocket.once('end', halfClosed);
       })
       .catch((err: unknown) => {
         const status = timedOut(err) ? 504 : 502;
@@ -109,10 +123,20 @@ export class Upstream {
       });
   }
 
+  /** Cut every open tunnel (upgraded connections): a server's closeAllConnections does not reach them. */
+  destroyTunnels(): void {
+    for (const socket of this.tunnels) socket.destroy();
+    this.tunnels.clear();
+  }
+
   close(): Promise<void> {
+    this.destroyTunnels();
     return this.pool.close();
   }
 }
+
+/** How long a tunnel stays open after one side ended its half, ms. */
+const HALF_CLOSE_MS = 10_000;
 
 /** A complete HTTP/1.1 JSON error answer, for a socket no ServerResponse owns (upgrades); the connection is closed after it. */
 export function rawAnswer(status: number, requestId: string, error: string = status === 504 ? 'Gateway Timeout' : 'Bad Gateway', headers?: Readonly<Record<string, string>>): string {
@@ -125,10 +149,10 @@ export function rawAnswer(status: number, requestId: string, error: string = sta
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 const timedOut = (err: unknown): boolean => TIMEOUT_CODES.has((err as { code?: string } | null)?.code ?? '');
 
-/** A fixed description of a failure: undici's error code, or the socket's (ECONNREFUSED…). */
+/** A fixed description of a failure: undici's error code, the socket's (ECONNREFUSED…), or the error's class name; never a message. */
 function failureOf(err: unknown): string {
-  const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
-  const code = typeof e?.code === 'string' ? e.code : typeof e?.cause?.code === 'string' ? e.cause.code : 'error';
+  const e = err as { code?: unknown; name?: unknown; cause?: { code?: unknown } } | null;
+  const code = typeof e?.code === 'string' ? e.code : typeof e?.cause?.code === 'string' ? e.cause.code : typeof e?.name === 'string' ? e.name : 'error';
   return code.replace(/[^A-Z0-9_]/gi, '').slice(0, 40) || 'error';
 }
 

@@ -72,7 +72,9 @@ export interface Gateway {
   checkContinue(req: IncomingMessage, res: ServerResponse): void;
   /** For the server's `upgrade` event. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
-  /** Close the upstream connection pool (after the server stopped). */
+  /** Cut the open tunnels of upgraded connections (a server's closeAllConnections does not reach them). */
+  destroyTunnels(): void;
+  /** Close the upstream connection pool and any tunnel left (after the server stopped). */
   close(): Promise<void>;
 }
 
@@ -140,8 +142,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       return sendJson(res, 400, { error: refused.message }, requestId);
     }
     if (req.headers.upgrade !== undefined) {
-      // Here only when upgrades are off (otherwise the server's 'upgrade' event has them).
-      return sendJson(res, 501, { error: 'Protocol upgrades are not enabled on this gateway' }, requestId);
+      // Here when upgrades are off, or for an Upgrade header whose Connection does not list
+      // `upgrade` (with upgrades on, the server's 'upgrade' event has the real ones).
+      return sendJson(res, 501, { error: upgrades.size ? 'An Upgrade header is accepted only on an upgrade request (Connection: upgrade)' : 'Protocol upgrades are not enabled on this gateway' }, requestId);
     }
     const path = pathOf(target);
     if (method === 'GET' || method === 'HEAD') {
@@ -260,6 +263,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const gateway = ((req: IncomingMessage, res: ServerResponse) => handle(req, res, false)) as Gateway;
   gateway.checkContinue = (req, res) => handle(req, res, true);
   gateway.upgrade = upgrade;
+  gateway.destroyTunnels = () => upstream.destroyTunnels();
   gateway.close = () => upstream.close();
   return gateway;
 }

@@ -24,3 +24,7 @@ export { startDemoIssuer } from './demo/issuer';
 export type { DemoIssuer } from './demo/issuer';
 export { createDemoUpstreamApp, listenLoopback, tokenJson } from './demo/upstream';
 export type { DemoUpstreamOptions, RunningServer } from './demo/upstream';
+export { createMetrics } from './metrics';
+export type { GatewayMetrics, RevocationStats } from './metrics';
+export { gatewayLogger } from './log';
+export type { GatewayLoggerOptions } from './log';

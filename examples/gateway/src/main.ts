@@ -4,9 +4,10 @@
  * With `WORKERS` > 1 this process is the cluster's primary and each worker runs it again.
  */
 import cluster from 'node:cluster';
-import pino from 'pino';
+import type { Logger } from 'pino';
 import { runCluster, workerRole } from './cluster';
 import { GatewayConfigError, helpText, HelpRequested, loadConfig } from './config';
+import { gatewayLogger } from './log';
 import { banner, startGateway } from './run';
 
 async function main(): Promise<void> {
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = pino({ level: config.logLevel });
+  const logger = gatewayLogger(config.logLevel);
   if (process.env.NODE_ENV !== 'production' && !cluster.isWorker) {
     logger.warn({ nodeEnv: process.env.NODE_ENV }, 'NODE_ENV is not production: Express may answer errors it handles itself with a stack');
   }
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
 }
 
 /** SIGTERM/SIGINT: stop accepting, finish in-flight requests, exit 0 (1 if stopping failed). */
-function onStop(logger: pino.Logger, close: () => Promise<void>): void {
+function onStop(logger: Logger, close: () => Promise<void>): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;

@@ -1,7 +1,7 @@
 /** Prometheus metrics of the gateway (prom-client), on its own registry. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Verifier } from '@scopegate/core';
-import type { DecisionEvent } from '@scopegate/express';
+import type { DecisionEvent } from '@scopegate/core';
 
 export interface RevocationStats {
   readonly stats: { readonly size: number; readonly lagMs: number };
@@ -47,9 +47,24 @@ export function createMetrics(verifier: Verifier, revocations: RevocationStats |
     gauge('scopegate_revoked_mirror_size', 'Revoked token ids in the local mirror', () => revocations.stats.size);
     gauge('scopegate_revoked_mirror_lag_seconds', 'How far behind the revocation mirror may be (0 while subscribed)', () => revocations.stats.lagMs / 1000);
   }
+  // Per-request recording goes to label-bound children, made once per label set: prom-client
+  // otherwise hashes the label object on every call.
+  const decided = new Map<string, ReturnType<typeof decisions.labels>>();
+  const answered = new Map<number, ReturnType<typeof upstream.labels>>();
   return {
     registry,
-    decision: (e) => decisions.inc({ reason: e.reason, status: e.status === null ? 'passed' : String(e.status), mode: e.mode }),
-    upstream: (seconds, status) => upstream.observe({ status_class: `${Math.floor(status / 100)}xx` }, seconds),
+    decision: (e) => {
+      const status = e.status === null ? 'passed' : String(e.status);
+      const key = `${e.reason} ${status} ${e.mode}`;
+      let child = decided.get(key);
+      if (child === undefined) decided.set(key, (child = decisions.labels({ reason: e.reason, status, mode: e.mode })));
+      child.inc();
+    },
+    upstream: (seconds, status) => {
+      const statusClass = Math.floor(status / 100);
+      let child = answered.get(statusClass);
+      if (child === undefined) answered.set(statusClass, (child = upstream.labels({ status_class: `${statusClass}xx` })));
+      child.observe(seconds);
+    },
   };
 }

@@ -177,7 +177,10 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
     close(graceMs = 10_000) {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {
-          const force = setTimeout(() => server.closeAllConnections(), graceMs);
+          const force = setTimeout(() => {
+            server.closeAllConnections();
+            gateway.destroyTunnels();
+          }, graceMs);
           force.unref();
           server.close(() => {
             clearTimeout(force);

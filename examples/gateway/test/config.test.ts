@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
@@ -21,6 +21,14 @@ const file = (name: string, text: string) => {
 test('no configuration: the embedded demo on 127.0.0.1:8080', () => {
   const c = loadConfig({});
   expect(c).toMatchObject({ embedded: true, port: 8080, host: '127.0.0.1', upstreamUrl: null, key: null, logLevel: 'info', routes: null, algorithms: ['ES256'], redisUrl: null, revocationMaxStaleness: 5000, metricsPort: null, gateMode: 'enforce', uncheckedClaims: [] });
+});
+
+test('proxy settings: defaults, and values from variables and flags', () => {
+  const base = { UPSTREAM_URL: 'http://u.test', JWT_SECRET: SECRET, ...CHECKED };
+  expect(loadConfig(base)).toMatchObject({ trustProxy: [], upgrade: [], workers: 1, upstreamTimeout: 30_000, upstreamConnections: 128 });
+  const c = loadConfig({ ...base, TRUST_PROXY: 'loopback, 10.0.0.0/8', ALLOW_UPGRADE: 'WebSocket', UPSTREAM_TIMEOUT: '500' }, ['--workers=auto', '--upstream-connections', '16']);
+  expect(c).toMatchObject({ trustProxy: ['loopback', '10.0.0.0/8'], upgrade: ['websocket'], upstreamTimeout: 500, upstreamConnections: 16 });
+  expect(c.workers).toBe(availableParallelism());
 });
 
 test('an upstream with a key; flags win over variables', () => {
@@ -58,6 +66,13 @@ const bad: [string, Record<string, string>, string[], RegExp[]][] = [
   ['unknown flag', {}, ['--prot=1'], [/unknown argument "--prot=1"/]],
   ['flag without value', {}, ['--port'], [/--port needs a value/]],
   ['several problems at once', { PORT: 'x', LOG_LEVEL: 'y' }, [], [/^PORT:/, /^LOG_LEVEL:/]],
+  ['TRUST_PROXY not an address', { UPSTREAM_URL: 'http://u.test', JWT_SECRET: SECRET, ...CHECKED, TRUST_PROXY: '10.0.0.0/8, proxy.example' }, [], [/^TRUST_PROXY: invalid IP address: proxy.example$/]],
+  ['ALLOW_UPGRADE not a protocol', { UPSTREAM_URL: 'http://u.test', JWT_SECRET: SECRET, ...CHECKED, ALLOW_UPGRADE: 'websocket, web socket' }, [], [/^ALLOW_UPGRADE: not a protocol name: "web socket"$/]],
+  ['WORKERS zero', { UPSTREAM_URL: 'http://u.test', JWT_SECRET: SECRET, ...CHECKED, WORKERS: '0' }, [], [/^WORKERS: must be auto or a whole number from 1 to 256, got "0"$/]],
+  ['WORKERS not a number', { UPSTREAM_URL: 'http://u.test', JWT_SECRET: SECRET, ...CHECKED }, ['--workers', 'many'], [/^WORKERS:/]],
+  ['WORKERS with the embedded demo', { WORKERS: '2' }, [], [/^WORKERS: the embedded demo runs in one process/]],
+  ['UPSTREAM_TIMEOUT zero', { UPSTREAM_URL: 'http://u.test', JWT_SECRET: SECRET, ...CHECKED, UPSTREAM_TIMEOUT: '0' }, [], [/^UPSTREAM_TIMEOUT: must be a whole number from 1 to 3600000, got "0"$/]],
+  ['UPSTREAM_CONNECTIONS not a number', { UPSTREAM_URL: 'http://u.test', JWT_SECRET: SECRET, ...CHECKED, UPSTREAM_CONNECTIONS: '1e3' }, [], [/^UPSTREAM_CONNECTIONS:/]],
   ['bad REDIS_URL', { REDIS_URL: 'http://x' }, [], [/^REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL$/]],
   ['bad staleness', { REVOCATION_MAX_STALENESS: '5s' }, [], [/^REVOCATION_MAX_STALENESS:/]],
   ['bad metrics port', { METRICS_PORT: '99999' }, [], [/^METRICS_PORT:/]],

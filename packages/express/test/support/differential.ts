@@ -3,13 +3,17 @@
  * `scopeGate` (gated) and one without (twin), so a request shows both what the gate did and which
  * handler Express would have run, with the params Express gave it. Requests go out byte for byte
  * through a keep-alive agent. Rules may bind params to claims; tokens carry random claims.
+ *
+ * The gated side may also be something in front of an ungated app (a `Front`, such as the
+ * example gateway, whose harness lives with it): `checkOne` then tells the front's own answers
+ * from the app's, and its stricter target firewall from the gate.
  */
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import fc from 'fast-check';
-import { checkScope, compileRoutes, RouteConfigError, type CompileOptions, type RouteRule, type RouteTable } from '@scopegate/core';
+import { checkScope, compileRoutes, RouteConfigError, type CompileOptions, type RouteRule, type RouteTable, type VerifierOptions } from '@scopegate/core';
 import { scopeGate } from '@scopegate/express';
 import { HS_SECRET } from '../../../core/test/support/keys';
 
@@ -28,6 +32,21 @@ export interface Outcome {
   passed: boolean;
   /** The params Express gave the handler that ran (`req.params`), or null. */
   params: Record<string, string | string[]> | null;
+  /** The response headers (empty when the server refused the bytes). */
+  headers: http.IncomingHttpHeaders;
+}
+
+/**
+ * A server in front of an ungated app (e.g. a gateway): it answers some requests itself
+ * (firewall, gate) and forwards the rest, the app's answer relayed.
+ */
+export interface Front {
+  /** Did the front make this answer itself (the app did not answer it)? */
+  ownAnswer(outcome: Outcome): boolean;
+  /** Did the app behind the front receive the request this answer belongs to (whatever handler ran)? */
+  appReceived(outcome: Outcome): boolean;
+  /** Does the front's firewall refuse this request before the gate (with 400)? Stricter than the gate by design. */
+  firewallRefuses(spec: RequestSpec): boolean;
 }
 
 export interface Pair {
@@ -38,7 +57,10 @@ export interface Pair {
   close(): Promise<void>;
 }
 
-function appFor(rules: readonly RouteRule[], table: RouteTable, gate: boolean): express.Express {
+/** The gated app's verifier options (a front in the gated app's place must verify as it does). */
+export const GATE_VERIFIER: VerifierOptions = { algorithms: ['HS256'], secret: HS_SECRET, clockTolerance: 60 };
+
+export function appFor(rules: readonly RouteRule[], table: RouteTable, gate: boolean): express.Express {
   const app = express();
   app.set('case sensitive routing', table.options.caseSensitive);
   app.set('strict routing', table.options.strict);
@@ -46,7 +68,7 @@ function appFor(rules: readonly RouteRule[], table: RouteTable, gate: boolean): 
     res.set('x-app', '1');
     next();
   });
-  if (gate) app.use(scopeGate({ routes: table, verifier: { algorithms: ['HS256'], secret: HS_SECRET, clockTolerance: 60 } }));
+  if (gate) app.use(scopeGate({ routes: table, verifier: GATE_VERIFIER }));
   rules.forEach((rule, index) => {
     const route = app.route(rule.path);
     for (const m of [rule.method].flat()) {
@@ -62,7 +84,7 @@ function appFor(rules: readonly RouteRule[], table: RouteTable, gate: boolean): 
   return app;
 }
 
-async function listen(app: express.Express): Promise<http.Server> {
+export async function listen(app: http.RequestListener): Promise<http.Server> {
   const server = http.createServer(app);
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -87,7 +109,8 @@ export async function startPair(rules: readonly RouteRule[], options: CompileOpt
   };
 }
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+/** The keep-alive agent of `send` (so a front's tests can send through the same one). */
+export const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 export const closeAgent = () => agent.destroy();
 
 export function send(server: http.Server, method: string, target: string, headers: Record<string, string>): Promise<Outcome> {
@@ -104,13 +127,14 @@ export function send(server: http.Server, method: string, target: string, header
           rule: typeof rule === 'string' ? Number(rule) : null,
           passed: typeof rule === 'string' || res.headers['x-fallthrough'] === '1' || res.headers['x-router-error'] === '1',
           params: typeof params === 'string' ? (JSON.parse(decodeURIComponent(params)) as Record<string, string | string[]>) : null,
+          headers: res.headers,
         });
       });
     });
     req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
     req.on('error', (err: NodeJS.ErrnoException) => {
       // The server refused the bytes outright (parser error, connection reset): no handler ran.
-      if (err.code === 'ECONNRESET' || err.code === 'HPE_INVALID_METHOD') resolve({ status: 0, app: false, rule: null, passed: false, params: null });
+      if (err.code === 'ECONNRESET' || err.code === 'HPE_INVALID_METHOD') resolve({ status: 0, app: false, rule: null, passed: false, params: null, headers: {} });
       else reject(err);
     });
     req.end();
@@ -339,6 +363,8 @@ export interface Tally {
   handlerRan: number;
   refusedByGate: number;
   refusedByParser: number;
+  /** A front's firewall refused the target (before the gate; always 0 without a front). */
+  refusedByFirewall: number;
   bypasses: number;
   falseDenials: number;
   disagreements: number;
@@ -348,7 +374,7 @@ export interface Tally {
   refusedForBinding: number;
 }
 
-export const newTally = (): Tally => ({ requests: 0, handlerRan: 0, refusedByGate: 0, refusedByParser: 0, bypasses: 0, falseDenials: 0, disagreements: 0, boundHandlerRan: 0, refusedForBinding: 0 });
+export const newTally = (): Tally => ({ requests: 0, handlerRan: 0, refusedByGate: 0, refusedByParser: 0, refusedByFirewall: 0, bypasses: 0, falseDenials: 0, disagreements: 0, boundHandlerRan: 0, refusedForBinding: 0 });
 
 /** The scopes part: what the token may do. */
 function scopesSatisfied(rule: RouteRule, method: string, scopes: string[] | null): boolean {
@@ -377,14 +403,32 @@ function bindingsSatisfied(rule: RouteRule, options: CompileOptions, params: Rec
   });
 }
 
-/** Send one request to both apps and check the properties; returns the violations. */
-export async function checkOne(pair: Pair, rules: readonly RouteRule[], spec: RequestSpec, tally: Tally): Promise<string[]> {
+/**
+ * Send one request to both apps and check the properties; returns the violations. With `front`,
+ * `pair.gated` is that front (in front of an ungated app): an answer it made itself counts as the
+ * app's (not the parser's) but never as passed, and a target its firewall refuses must get its
+ * own 400 without reaching the app; such a refusal is tallied apart and is exempt from the
+ * no-false-denial and checkScope properties. Every other property holds unchanged.
+ */
+export async function checkOne(pair: Pair, rules: readonly RouteRule[], spec: RequestSpec, tally: Tally, front?: Front): Promise<string[]> {
   const options = pair.options;
   const satisfied = (rule: RouteRule, method: string, params: Record<string, string | string[]> | null) =>
     scopesSatisfied(rule, method, spec.scopes) && (rule.public || bindingsSatisfied(rule, options, params, spec.claims));
-  const [gated, twin] = await Promise.all([send(pair.gated, spec.method, spec.target, spec.headers), send(pair.twin, spec.method, spec.target, spec.headers)]);
+  const [sent, twin] = await Promise.all([send(pair.gated, spec.method, spec.target, spec.headers), send(pair.twin, spec.method, spec.target, spec.headers)]);
   const problems: string[] = [];
   tally.requests++;
+  const own = front !== undefined && sent.status !== 0 && front.ownAnswer(sent);
+  const gated: Outcome = own ? { ...sent, app: true, passed: false } : sent;
+  if (front !== undefined && gated.app) {
+    if (own && front.appReceived(gated)) problems.push(`the front answered ${gated.status} itself to a request the app received`);
+    if (front.firewallRefuses(spec)) {
+      tally.refusedByFirewall++;
+      // Stricter than the gate by design, but it must refuse, itself, before anything runs.
+      if (gated.rule !== null || gated.passed || front.appReceived(gated)) problems.push(`the firewall refuses this target, yet the app received it (rule ${gated.rule}, status ${gated.status})`);
+      if (!own || gated.status !== 400) problems.push(`the firewall refuses this target, yet the answer was ${gated.status}${own ? '' : ' from the app'}`);
+      return problems;
+    }
+  }
   if (!gated.app) {
     tally.refusedByParser++;
     if (twin.rule !== null) problems.push(`the parser refused the gated request but the twin ran rule #${twin.rule}`);
@@ -401,6 +445,10 @@ export async function checkOne(pair: Pair, rules: readonly RouteRule[], spec: Re
     problems.push(`bypass: rule #${gated.rule} ran without its scopes or bindings (params ${JSON.stringify(gated.params)})`);
   }
   if (gated.rule !== null && gated.rule !== twin.rule) problems.push(`the gated app ran rule #${gated.rule}, the twin #${twin.rule}`);
+  // A front forwards the target as the twin got it: the app behind it sees the same params.
+  if (front !== undefined && gated.rule !== null && gated.rule === twin.rule && JSON.stringify(gated.params) !== JSON.stringify(twin.params)) {
+    problems.push(`rule #${gated.rule} ran with params ${JSON.stringify(gated.params)} behind the front, ${JSON.stringify(twin.params)} in the twin`);
+  }
   // 2. No false denial: what the token may reach, it reaches.
   if (twin.rule !== null && satisfied(rules[twin.rule]!, spec.method.toUpperCase(), twin.params) && gated.rule !== twin.rule) {
     tally.falseDenials++;
