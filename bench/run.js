@@ -25,7 +25,7 @@ if (rounds !== undefined && !(Number.isInteger(rounds) && rounds > 0 && rounds <
 const rows = [];
 const row = (caseName, value, peer, ratio, goal) => {
   const ok = goal ? (goal.op === '<=' ? ratio <= goal.x : ratio >= goal.x) : null;
-  rows.push({ case: caseName, value, peer, ratio, goal: goal ? `${goal.op === '<=' ? '≤' : '≥'} ${goal.x}×` : '', ok });
+  rows.push({ case: caseName, value, peer, ratio, goal: goal ? `${goal.op === '<=' ? '≤' : '≥'} ${Number(goal.x.toFixed(3))}×` : '', ok });
 };
 
 async function main() {
