@@ -87,6 +87,12 @@ const pathOf = (url: string): string => {
   return q === -1 ? url : url.slice(0, q);
 };
 
+/** A well-formed incoming `X-Request-Id` is kept (a caller's trace goes on); anything else gets a new one. */
+function requestIdOf(req: IncomingMessage): string {
+  const incoming = req.headers['x-request-id'];
+  return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
 /** Answer `{"error": …}` (or another JSON body) with the request id. */
 function sendJson(res: ServerResponse, status: number, body: unknown, requestId: string, headers?: Readonly<Record<string, string>>): void {
   const text = JSON.stringify(body);
@@ -129,8 +135,7 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   /** One request, from arrival to the hand-off to the upstream (or the gateway's own answer). */
   function handle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
-    const incoming = req.headers['x-request-id'];
-    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const requestId = requestIdOf(req);
     const target = req.url!;
     const method = req.method!;
     const log = new AccessLog(logger, requestId, method, target);
@@ -207,8 +212,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
 
   function forward(req: IncomingMessage, res: ServerResponse, authorization: string | null | undefined, requestId: string, log: AccessLog, expectsContinue: boolean): void {
-    const socket = req.socket;
-    const headers = upstreamRequestHeaders(req.rawHeaders, req.headers.connection, req.headers.host, { peer: socket.remoteAddress ?? '', port: socket.localPort ?? 0, trusted: trustProxy(socket.remoteAddress ?? '') }, requestId, authorization);
+    const headers = headersFor(req, requestId, authorization);
     if (expectsContinue) res.writeContinue();
     upstream.forward(req, res, headers, requestId, (end) => {
       log.forwarded = end;
@@ -217,10 +221,15 @@ export function createGateway(options: GatewayOptions): Gateway {
     });
   }
 
+  /** The request headers for the upstream (see upstreamRequestHeaders), this hop described from the socket. */
+  function headersFor(req: IncomingMessage, requestId: string, authorization: string | null | undefined): string[] {
+    const { remoteAddress = '', localPort = 0 } = req.socket;
+    return upstreamRequestHeaders(req.rawHeaders, req.headers.connection, req.headers.host, { peer: remoteAddress, port: localPort, trusted: trustProxy(remoteAddress) }, requestId, authorization);
+  }
+
   /** An upgrade request (upgrades enabled): firewall, gate, then the upstream's 101 or an answer. */
   function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const incoming = req.headers['x-request-id'];
-    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const requestId = requestIdOf(req);
     const method = req.method!;
     const target = req.url!;
     const log = new AccessLog(logger, requestId, method, target);
@@ -236,8 +245,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     const path = pathOf(target);
     const go = (auth: Authorization) => {
       decided(allowedEvent(method, path, auth, mode), requestId, log);
-      const s = req.socket;
-      const headers = upstreamRequestHeaders(req.rawHeaders, req.headers.connection, req.headers.host, { peer: s.remoteAddress ?? '', port: s.localPort ?? 0, trusted: trustProxy(s.remoteAddress ?? '') }, requestId, auth.rawToken === null ? null : `Bearer ${auth.rawToken}`);
+      const headers = headersFor(req, requestId, auth.rawToken === null ? null : `Bearer ${auth.rawToken}`);
       upstream.upgrade(req, socket, head, headers, protocol, requestId, (end) => {
         log.forwarded = end;
         log.writeStatus(end.status);
