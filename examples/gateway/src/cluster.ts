@@ -147,22 +147,33 @@ export function workerRole(timeoutMs = 5000): WorkerRole {
     const m = message as MetricsAnswer | null;
     if (m && typeof m === 'object' && m.type === ANSWER) waiting.get(m.id)?.(m);
   });
+  // Concurrent scrapes share one ask: /metrics is anonymous, and each ask makes every worker answer.
+  let inFlight: Promise<{ contentType: string; text: string }> | null = null;
+  const ask = (): Promise<{ contentType: string; text: string }> =>
+    new Promise((resolve, reject) => {
+      // After the primary left (a worker finishing its requests), there is no one to ask:
+      // process.send would raise an unhandled 'error' and kill the worker.
+      if (!process.connected || !process.send) return reject(new Error('no primary'));
+      const id = next++;
+      const timer = setTimeout(() => {
+        waiting.delete(id);
+        reject(new Error('the primary did not answer'));
+      }, timeoutMs);
+      waiting.set(id, (answer) => {
+        clearTimeout(timer);
+        waiting.delete(id);
+        if (answer.failed || answer.text === undefined) reject(new Error('aggregation failed'));
+        else resolve({ contentType: answer.contentType ?? 'text/plain', text: answer.text });
+      });
+      process.send({ type: ASK, id } satisfies MetricsAsk, undefined, undefined, (err: Error | null) => {
+        if (!err) return;
+        clearTimeout(timer);
+        waiting.delete(id);
+        reject(err);
+      });
+    });
   return {
-    metricsText: () =>
-      new Promise((resolve, reject) => {
-        const id = next++;
-        const timer = setTimeout(() => {
-          waiting.delete(id);
-          reject(new Error('the primary did not answer'));
-        }, timeoutMs);
-        waiting.set(id, (answer) => {
-          clearTimeout(timer);
-          waiting.delete(id);
-          if (answer.failed || answer.text === undefined) reject(new Error('aggregation failed'));
-          else resolve({ contentType: answer.contentType ?? 'text/plain', text: answer.text });
-        });
-        process.send!({ type: ASK, id } satisfies MetricsAsk);
-      }),
+    metricsText: () => (inFlight ??= ask().finally(() => (inFlight = null))),
     registerMetrics: (registry) => {
       AggregatorRegistry.setRegistries([registry]);
       // prom-client answers the primary's requests only once an AggregatorRegistry was made in

@@ -26,6 +26,7 @@ const rule = (id: string, message: string, blocks: string): FirewallRule => Obje
 export const FIREWALL_RULES = Object.freeze({
   absoluteForm: rule('absolute-form', 'Absolute-form request targets are not accepted', 'CWE-444/CWE-441 routing confusion between the target host and the Host header (request-target vs Host disagreement between proxy and upstream)'),
   methodOverride: rule('method-override', 'Method-override headers are not accepted', 'CWE-650 HTTP verb tampering: the gate checks one method, the upstream runs another (e.g. CVE-2010-0738, JBoss JMX console)'),
+  host: rule('host', 'A repeated or malformed Host header is not accepted', 'CWE-444/CWE-20 Host confusion: two Host lines (RFC 9112 §3.2 requires a 400) or a Host with commas or other characters the gateway would copy into X-Forwarded-Host and Forwarded'),
   pathOverride: rule('path-override', 'Path-override headers (X-Original-URL, X-Rewrite-URL) are not accepted', 'CWE-436 interpretation conflict: the gate checks the target, the upstream serves the path a header names (e.g. CVE-2018-14773, Symfony; IIS URL Rewrite)'),
   fragment: rule('fragment', 'A fragment (#) in the request target is not accepted', 'CWE-436 interpretation conflict: some parsers cut the path at #, others keep it'),
   control: rule('control-character', 'Control, space or non-ASCII characters in the path are not accepted', 'CWE-158/CWE-176 NUL and Unicode handling: truncation or normalisation after the check'),
@@ -40,8 +41,12 @@ export const FIREWALL_RULES = Object.freeze({
   pathParameter: rule('path-parameter', 'Path parameters (;) are not accepted', 'CWE-436 matrix/path parameters stripped by the upstream (e.g. CVE-2020-1957, Apache Shiro /;/ bypass; Tomcat ;jsessionid)'),
 });
 
-const METHOD_OVERRIDE_HEADERS = ['x-http-method-override', 'x-http-method', 'x-method-override'];
-const PATH_OVERRIDE_HEADERS = ['x-original-url', 'x-rewrite-url'];
+/** Override headers, also in the `_` spellings CGI-style servers read as the same variable (HTTP_X_HTTP_METHOD_OVERRIDE). */
+const spellings = (names: string[]): string[] => names.flatMap((n) => [n, n.replace(/-/g, '_')]);
+const METHOD_OVERRIDE_HEADERS = spellings(['x-http-method-override', 'x-http-method', 'x-method-override']);
+const PATH_OVERRIDE_HEADERS = spellings(['x-original-url', 'x-rewrite-url']);
+/** `host[:port]`: a DNS name or IPv4 address, or a bracketed IPv6 literal; nothing a forwarding header could split on. */
+const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::[0-9]{1,5})?$/;
 /** A whole segment `.` or `..`. */
 const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/;
 
@@ -79,6 +84,20 @@ export function checkTarget(target: string, headers: Record<string, unknown>): F
 }
 
 /**
+ * The Host header's verdict, from Node's raw header list: at most one, and `host[:port]` only
+ * (an HTTP/1.0 request may have none). Node keeps the first of several in `req.headers`.
+ */
+export function checkHost(rawHeaders: readonly string[]): FirewallVerdict {
+  let seen = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length !== 4 || name.toLowerCase() !== 'host') continue;
+    if (++seen > 1 || !HOST.test(rawHeaders[i + 1]!)) return FIREWALL_RULES.host;
+  }
+  return null;
+}
+
+/**
  * Express middleware answering 400 `{"error": "<rule message>"}` for targets with two readings.
  * `onRefuse` sees the rule (for logging).
  *
@@ -87,7 +106,7 @@ export function checkTarget(target: string, headers: Record<string, unknown>): F
  */
 export function canonicalPathFirewall(options: { onRefuse?: (rule: FirewallRule, req: Parameters<RequestHandler>[0]) => void } = {}): RequestHandler {
   return (req, res, next) => {
-    const verdict = checkTarget(req.url, req.headers);
+    const verdict = checkTarget(req.url, req.headers) ?? checkHost(req.rawHeaders);
     if (verdict === null) return next();
     options.onRefuse?.(verdict, req);
     res.status(400).json({ error: verdict.message });

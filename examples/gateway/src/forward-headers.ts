@@ -104,7 +104,9 @@ export function upstreamRequestHeaders(raw: readonly string[], connection: strin
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const lower = name.toLowerCase();
-    if (hopByHop(lower, listed)) continue;
+    // Names with `_` are dropped (nginx's default): CGI-style upstreams read `X_Forwarded_For`
+    // as `X-Forwarded-For` (HTTP_X_FORWARDED_FOR), which would slip past every rule here.
+    if (hopByHop(lower, listed) || lower.includes('_')) continue;
     if (lower === 'authorization' && authorization === undefined) {
       out.push(name, raw[i + 1]!);
       continue;
@@ -157,6 +159,9 @@ export function clientResponseHeaders(raw: readonly Buffer[] | readonly string[]
   const out: string[] = [];
   for (let i = 0; i < text.length; i += 2) {
     const lower = text[i]!.toLowerCase();
+    // undici removes the chunked framing only: another coding (gzip, chunked) would reach the
+    // client unlabelled once Transfer-Encoding is dropped. Refused (the gateway answers 502).
+    if (lower === 'transfer-encoding' && text[i + 1]!.trim().toLowerCase() !== 'chunked') throw Object.assign(new Error('unsupported transfer coding'), { code: 'UNSUPPORTED_TRANSFER_CODING' });
     if (hopByHop(lower, listed) || lower === 'x-request-id') continue;
     out.push(text[i]!, text[i + 1]!);
   }

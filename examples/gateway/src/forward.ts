@@ -60,9 +60,18 @@ export class Upstream {
    * failed, or the client went away.
    */
   forward(req: IncomingMessage, res: ServerResponse, headers: string[], requestId: string, onEnd: (end: ForwardEnd) => void): void {
-    const exchange = new Exchange(res, requestId, onEnd);
+    const exchange = new Exchange(res, requestId, onEnd, this.options.timeout);
     const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
     res.once('close', exchange.clientClosed);
+    if (hasBody) {
+      // A client that announces a body and stalls would hold an upstream connection: undici's
+      // timeouts start only once the body is sent. So the client's socket may idle at most
+      // `timeout` while the body is read (Node's server then destroys it, which aborts the
+      // exchange); Node itself resets the socket's timeout for the next request.
+      const socket = req.socket;
+      socket.setTimeout(this.options.timeout);
+      req.once('end', () => socket.setTimeout(0));
+    }
     this.pool.dispatch({ origin: this.origin, method: req.method!, path: this.basePath + req.url!, headers, body: hasBody ? req : null }, exchange);
   }
 
@@ -172,10 +181,14 @@ class Exchange {
   private upstreamSeconds: number | null = null;
   private ended = false;
 
+  /** Set while the client does not read (backpressure): past `timeout` the exchange is cut. */
+  private stalled: NodeJS.Timeout | null = null;
+
   constructor(
     private readonly res: ServerResponse,
     private readonly requestId: string,
     private readonly onEnd: (end: ForwardEnd) => void,
+    private readonly timeout: number,
   ) {}
 
   private end(status: number, failure: string | null): void {
@@ -186,6 +199,7 @@ class Exchange {
 
   /** The client's response closed: complete, or the client went away (then abort upstream). */
   readonly clientClosed = (): void => {
+    if (this.stalled !== null) clearTimeout(this.stalled);
     if (this.ended) return;
     this.abort?.(new ClientGone('client closed the connection'));
     this.end(this.res.headersSent ? this.res.statusCode : 0, 'client closed');
@@ -208,15 +222,33 @@ class Exchange {
   }
 
   private resume: (() => void) | null = null;
-  private readonly drained = (): void => this.resume?.();
+  private readonly drained = (): void => {
+    if (this.stalled !== null) clearTimeout(this.stalled);
+    this.stalled = null;
+    this.resume?.();
+  };
+
+  /**
+   * A client that stops reading must not hold its upstream connection: undici's body timeout
+   * does not run while it is paused for backpressure, so a response that cannot drain within
+   * `timeout` is cut (the client sees a truncated answer, the connection returns to the pool).
+   */
+  private readonly stall = (): void => {
+    this.stalled = null;
+    this.abort?.(new ClientGone('client stopped reading'));
+    this.res.destroy();
+    this.end(this.res.statusCode, 'client stopped reading');
+  };
 
   onData(chunk: Buffer): boolean {
     if (this.res.write(chunk)) return true;
     this.res.once('drain', this.drained);
+    this.stalled ??= setTimeout(this.stall, this.timeout);
     return false;
   }
 
   onComplete(): void {
+    if (this.stalled !== null) clearTimeout(this.stalled);
     this.res.end();
     this.end(this.res.statusCode, null);
   }

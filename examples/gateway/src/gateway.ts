@@ -30,7 +30,7 @@ import {
   type RouteTable,
   type Verifier,
 } from '@scopegate/core';
-import { checkTarget } from './firewall';
+import { checkHost, checkTarget } from './firewall';
 import { upstreamRequestHeaders, type TrustProxy } from './forward-headers';
 import { rawAnswer, Upstream, type ForwardEnd } from './forward';
 import type { GatewayMetrics } from './metrics';
@@ -81,10 +81,21 @@ export interface Gateway {
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-/** The path part of a target, for logs: a query may carry secrets, so it is never logged. */
+/** The path part of a target (the gate decides on it), without the `?query`. */
 const pathOf = (url: string): string => {
   const q = url.indexOf('?');
   return q === -1 ? url : url.slice(0, q);
+};
+
+/**
+ * The path for a log line: a query, a fragment or a `;parameter` may carry a secret (a token in
+ * `#access_token=`, a `;jsessionid=`), and an absolute-form target its userinfo, so none of them
+ * is logged. Firewall-refused targets reach the log too, so this cannot rely on the firewall.
+ */
+const loggedPath = (url: string): string => {
+  if (url.charCodeAt(0) !== 0x2f /* / */) return '(not a path)';
+  const cut = url.search(/[?#;]/);
+  return cut === -1 ? url : url.slice(0, cut);
 };
 
 /** A well-formed incoming `X-Request-Id` is kept (a caller's trace goes on); anything else gets a new one. */
@@ -118,6 +129,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   const serveMetrics = metrics !== undefined && options.serveMetrics !== false;
   const trustProxy = options.trustProxy ?? (() => false);
   const upgrades = new Set((options.upgrade ?? []).map((p) => p.toLowerCase()));
+  // Only WebSocket: an h2c tunnel would carry HTTP/2 requests the gate never sees.
+  for (const p of upgrades) if (p !== 'websocket') throw new RangeError(`upgrade: only 'websocket' can be forwarded, got ${JSON.stringify(p)}`);
   const readiness = readinessChecks({ verifier, upstreamUrl, timeout: options.readyTimeout ?? 1000, reuseMs: options.readyCacheMs ?? 1000 });
   const authorizeOptions = { realm: 'api', unmatched: 'deny' as const };
   const metricsText = options.metricsText ?? (metrics ? async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() }) : null);
@@ -141,7 +154,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     const log = new AccessLog(logger, requestId, method, target);
     if (log.enabled) res.once('close', () => log.write(res));
 
-    const refused = checkTarget(target, req.headers);
+    const refused = checkTarget(target, req.headers) ?? checkHost(req.rawHeaders);
     if (refused !== null) {
       logger.warn({ reqId: requestId, rule: refused.id, method }, 'firewall refused');
       return sendJson(res, 400, { error: refused.message }, requestId);
@@ -238,7 +251,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       socket.end(rawAnswer(status, requestId, error, headers));
       log.writeStatus(status);
     };
-    const refused = checkTarget(target, req.headers);
+    const refused = checkTarget(target, req.headers) ?? checkHost(req.rawHeaders);
     if (refused !== null) return answer(400, refused.message);
     const protocol = String(req.headers.upgrade ?? '').trim().toLowerCase();
     if (!upgrades.has(protocol)) return answer(501, 'Protocol upgrades are not enabled on this gateway');
@@ -329,7 +342,7 @@ class AccessLog {
       {
         reqId: this.requestId,
         method: this.method,
-        path: pathOf(this.target),
+        path: loggedPath(this.target),
         status,
         ms: Number(process.hrtime.bigint() - this.started) / 1e6,
         ...(d ? { reason: d.reason, sub: d.sub } : {}),
