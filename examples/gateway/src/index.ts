@@ -8,7 +8,7 @@ export { metricsServer } from './metrics-server';
 export type { MetricsSource } from './metrics-server';
 export { runCluster, workerRole } from './cluster';
 export type { ClusterOptions } from './cluster';
-export { canonicalPathFirewall, checkTarget, FIREWALL_RULES } from './firewall';
+export { canonicalPathFirewall, checkHost, checkTarget, FIREWALL_RULES } from './firewall';
 export type { FirewallRule, FirewallVerdict } from './firewall';
 export { loadConfig, helpText, GatewayConfigError, HelpRequested, SETTINGS } from './config';
 export type { GatewayConfig, KeySource, LogLevel, UncheckedClaim } from './config';

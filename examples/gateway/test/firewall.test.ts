@@ -1,4 +1,4 @@
-import { checkTarget, FIREWALL_RULES } from '../src/firewall';
+import { checkHost, checkTarget, FIREWALL_RULES } from '../src/firewall';
 
 type Row = [target: string, headers: Record<string, string>, rule: keyof typeof FIREWALL_RULES | null];
 
@@ -54,4 +54,22 @@ describe.each(rows)('%j %j', (target, headers, rule) => {
 
 test('every rule names the weakness class it blocks', () => {
   for (const r of Object.values(FIREWALL_RULES)) expect(r.blocks).toMatch(/CWE-\d+/);
+});
+
+describe.each<[string, string[], boolean]>([
+  ['one host', ['Host', 'api.example'], true],
+  ['host and port', ['host', 'api.example:8080'], true],
+  ['IPv4 and port', ['Host', '10.0.0.1:80'], true],
+  ['IPv6 literal and port', ['Host', '[::1]:8080'], true],
+  ['no Host (HTTP/1.0)', ['Accept', '*/*'], true],
+  ['two Host lines', ['Host', 'a.example', 'HOST', 'b.example'], false],
+  ['a comma', ['Host', 'a.example, evil.example'], false],
+  ['quotes and semicolons', ['Host', 'a.test";for=6.6.6.6'], false],
+  ['userinfo', ['Host', 'user@a.example'], false],
+  ['empty', ['Host', ''], false],
+  ['a port too long', ['Host', 'a.example:123456'], false],
+])('checkHost: %s', (_name, raw, ok) => {
+  test(ok ? 'passes' : 'refused: host', () => {
+    expect(checkHost(raw)).toBe(ok ? null : FIREWALL_RULES.host);
+  });
 });
