@@ -7,9 +7,11 @@
  * Each shape stresses one way real tables differ from the Dynamic table the bench started with:
  * a wide fan-out of static names that share a prefix, a suffix or a length (what a hash of a few
  * characters cannot tell apart), versioned and generated names, deep paths, params at every
- * level, mixed segments and wildcards, and case-sensitive / strict tables. Every rule compiles
- * with `compileRoutes` (rules that can match the same requests carry equal scopes) and every
- * pattern is expressible in find-my-way 9 (`findMyWayPath`).
+ * level, mixed segments and wildcards, case-sensitive / strict tables, and specific rules before
+ * the general ones that contain them. Every rule compiles with `compileRoutes` (rules that can
+ * match the same requests carry equal scopes, or the earlier one's pattern is contained in the
+ * later one's: `/users/me` before `/users/:id`) and every pattern is expressible in find-my-way 9
+ * (`findMyWayPath`).
  *
  * The requests hit early, middle and late rules (by position) and miss: unknown names, one
  * character off a name, the other case where the table is case-sensitive, a wrong method, one
@@ -168,6 +170,37 @@ function mixedSegments(n, names) {
   return rules;
 }
 
+/**
+ * Ten rules per name, five pairs of a specific rule before the general one that contains it, each
+ * with scopes of its own: `/users/me` before `/users/:id` (GET and PUT), `/files/readme.md`
+ * (public) before `/files/*path`, `/orders/:id/items/latest` before `/orders/:id/items/:item`,
+ * `/reports/summary.csv` before `/reports/:file.:ext`. Every pair needs the containment proof of
+ * the ambiguity check; the first rule wins, and find-my-way's static-first order agrees.
+ */
+function specificFirst(n, names) {
+  const templates = [
+    ['GET', '/users/me', 'profile.read'],
+    ['GET', '/users/:id', 'users.read'],
+    ['PUT', '/users/me', 'profile.write'],
+    ['PUT', '/users/:id', 'users.write'],
+    ['GET', '/files/readme.md', null],
+    ['GET', '/files/*path', 'files.read'],
+    ['GET', '/orders/:id/items/latest', 'orders.latest'],
+    ['GET', '/orders/:id/items/:item', 'orders.read'],
+    ['GET', '/reports/summary.csv', 'reports.summary'],
+    ['GET', '/reports/:file.:ext', 'reports.read'],
+  ];
+  const rules = [];
+  for (let k = 0; rules.length < n; k++) {
+    for (const [method, tail, scope] of templates) {
+      if (rules.length === n) break;
+      const path = `/${names[k]}${tail}`;
+      rules.push(scope === null ? { method, path, public: true } : { method, path, scopes: [`s${k}.${scope}`] });
+    }
+  }
+  return rules;
+}
+
 const insensitive = { caseSensitive: false, strict: false };
 
 /** @type {ShapeDefinition[]} */
@@ -286,6 +319,13 @@ const DEFINITIONS = [
     description: '/<name>/files/:file.:ext, report-:id.json, :lat-:lng, :year-:month.tar.gz, trailing *rest',
     options: insensitive,
     rules: (n, r) => mixedSegments(n, distinct(Math.ceil(n / 10), () => randomName(r, false).replace(/[._-]/g, 'x'))),
+  },
+  {
+    name: 'specific-first',
+    description: '/<name>/users/me before /users/:id, readme.md before *path, …/latest before :item, summary.csv before :file.:ext: other scopes each',
+    options: insensitive,
+    recaseHits: true,
+    rules: (n, r) => specificFirst(n, distinct(Math.ceil(n / 10), () => randomName(r, false).replace(/[._-]/g, 'x'))),
   },
   {
     name: 'shared-prefix-cs',

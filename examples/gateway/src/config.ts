@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { compileTrustProxy } from './forward-headers';
-import { compileRoutes, RouteConfigError, type RouteRule, type RouteTable, type VerifierAlgorithm } from '@scopegate/core';
+import { compileRoutes, RouteConfigError, type CompileOptions, type RouteRule, type RouteTable, type VerifierAlgorithm } from '@scopegate/core';
 
 /** A claim that may go unchecked, by explicit choice only (`ALLOW_UNCHECKED_CLAIMS`). */
 export type UncheckedClaim = 'iss' | 'aud';
@@ -37,7 +37,10 @@ export interface GatewayConfig {
    * operator explicitly lets go unchecked; default none, so JWT_ISSUER and JWT_AUDIENCE are required.
    */
   uncheckedClaims: UncheckedClaim[];
-  /** `ROUTES_FILE`: a JSON rule list replacing Dynamic's table; null: Dynamic's. */
+  /**
+   * `ROUTES_FILE`: a JSON rule list replacing Dynamic's table (no read-all scope unless the file
+   * opts in: `{ "rules": [...], "options": { "readAllScope": "all.read" } }`); null: Dynamic's.
+   */
   routes: RouteTable | null;
   routesFile: string | null;
   /** `LOG_LEVEL`, default info. */
@@ -76,14 +79,14 @@ export const SETTINGS = [
   ['JWT_ISSUER', '--jwt-issuer', 'expected iss, comma-separated (required with UPSTREAM_URL unless ALLOW_UNCHECKED_CLAIMS lists iss)'],
   ['JWT_AUDIENCE', '--jwt-audience', 'expected aud, comma-separated (required with UPSTREAM_URL unless ALLOW_UNCHECKED_CLAIMS lists aud)'],
   ['ALLOW_UNCHECKED_CLAIMS', '--allow-unchecked-claims', 'iss, aud or iss,aud: run with UPSTREAM_URL without checking that claim (then leave JWT_ISSUER / JWT_AUDIENCE unset); warned at start (default: none, both are checked)'],
-  ['ROUTES_FILE', '--routes-file', 'JSON file with a rule list replacing Dynamic\'s table'],
+  ['ROUTES_FILE', '--routes-file', 'JSON file with a rule list replacing Dynamic\'s table, or { "rules": [...], "options": {...} } (e.g. "readAllScope": "all.read" to opt in; none by default)'],
   ['LOG_LEVEL', '--log-level', 'fatal, error, warn, info, debug, trace or silent (default info)'],
   ['REDIS_URL', '--redis-url', 'redis:// URL: shared token store and instant revocation for several instances (default: in memory)'],
   ['REVOCATION_MAX_STALENESS', '--revocation-max-staleness', 'ms requests may be decided while cut off from Redis before they get 503 (default 5000)'],
   ['METRICS_PORT', '--metrics-port', 'serve GET /metrics on this port instead of the main one'],
   ['GATE_MODE', '--gate-mode', 'enforce (default) or report: decide and log, but let refused requests through'],
   ['TRUST_PROXY', '--trust-proxy', 'peers whose X-Forwarded-*/Forwarded headers are kept and appended to: addresses, CIDRs, loopback, linklocal, uniquelocal, comma-separated (default: none, client-sent ones are dropped)'],
-  ['ALLOW_UPGRADE', '--allow-upgrade', 'Upgrade protocols forwarded once the gate allowed the request, e.g. websocket (default: none, answered 501)'],
+  ['ALLOW_UPGRADE', '--allow-upgrade', 'websocket: forward WebSocket upgrades once the gate allowed the request (default: none, answered 501)'],
   ['WORKERS', '--workers', 'gateway processes sharing the port (node:cluster): a number, or auto for one per CPU (default 1)'],
   ['UPSTREAM_TIMEOUT', '--upstream-timeout', 'ms allowed for the upstream\'s response head and between its body chunks; 504 past it (default 30000)'],
   ['UPSTREAM_CONNECTIONS', '--upstream-connections', 'most connections to the upstream at once per process (default 128)'],
@@ -226,9 +229,8 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
   if (routesFile !== null) {
     try {
       const parsed: unknown = JSON.parse(readFileSync(routesFile, 'utf8'));
-      const rules = Array.isArray(parsed) ? parsed : (parsed as { rules?: unknown })?.rules;
-      if (!Array.isArray(rules)) throw new Error('expected a JSON array of rules (or { "rules": [...] })');
-      routes = compileRoutes(rules as RouteRule[], { readAllScope: 'all.read' });
+      const { rules, options } = routesFileContent(parsed);
+      routes = compileRoutes(rules, options);
     } catch (err) {
       const why = err instanceof RouteConfigError || err instanceof SyntaxError ? err.message : (err as Error).message;
       problems.push(`ROUTES_FILE: ${why}`);
@@ -253,8 +255,9 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
     problems.push(`TRUST_PROXY: ${(err as Error).message}`);
   }
   const upgrade = (list('ALLOW_UPGRADE') ?? []).map((p) => p.toLowerCase());
-  const badUpgrade = upgrade.filter((p) => !/^[!#$%&'*+.^_`|~0-9a-z-]+(\/[!#$%&'*+.^_`|~0-9a-z-]+)?$/.test(p));
-  if (badUpgrade.length) problems.push(`ALLOW_UPGRADE: not a protocol name: ${badUpgrade.map((p) => JSON.stringify(p)).join(', ')}`);
+  // WebSocket only: an h2c (HTTP/2) tunnel would carry requests the gate never sees.
+  const badUpgrade = upgrade.filter((p) => p !== 'websocket');
+  if (badUpgrade.length) problems.push(`ALLOW_UPGRADE: only websocket can be forwarded (an h2c tunnel would carry requests the gate never sees), got ${badUpgrade.map((p) => JSON.stringify(p)).join(', ')}`);
   const workersText = get('WORKERS');
   let workers = 1;
   if (workersText === 'auto') workers = availableParallelism();
@@ -297,6 +300,36 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
     upstreamTimeout,
     upstreamConnections,
   };
+}
+
+/** Compile options a routes file may set (`{ "rules": [...], "options": {...} }`), as the CLI reads them. */
+const ROUTES_FILE_OPTIONS = new Set(['readAllScope', 'caseSensitive', 'strict', 'knownScopes', 'bind']);
+
+/**
+ * The rules and compile options of a routes file: a JSON array of rules, or
+ * `{ "rules": [...], "options": { "readAllScope": "all.read", ... } }` (the format `scopegate
+ * check --routes` reads, so both decide alike). Nothing is implied: no read-all scope unless the
+ * file names one. Unknown keys are errors, so a misspelt option is not silently ignored; values
+ * are checked by `compileRoutes`.
+ */
+export function routesFileContent(parsed: unknown): { rules: RouteRule[]; options: CompileOptions } {
+  if (Array.isArray(parsed)) return { rules: parsed as RouteRule[], options: {} };
+  const shape = 'expected a JSON array of rules, or { "rules": [...], "options": { "readAllScope": "all.read" } }';
+  if (parsed === null || typeof parsed !== 'object') throw new Error(shape);
+  const file = parsed as Record<string, unknown>;
+  const unknownKeys = Object.keys(file).filter((k) => k !== 'rules' && k !== 'options');
+  if (unknownKeys.length) {
+    const hint = unknownKeys.some((k) => ROUTES_FILE_OPTIONS.has(k)) ? ' (compile options go under "options")' : '';
+    throw new Error(`unknown key(s) ${unknownKeys.map((k) => JSON.stringify(k)).join(', ')}${hint}: ${shape}`);
+  }
+  if (!Array.isArray(file.rules)) throw new Error(shape);
+  const options = file.options ?? {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new Error('"options" must be an object');
+  const unknownOptions = Object.keys(options).filter((k) => !ROUTES_FILE_OPTIONS.has(k));
+  if (unknownOptions.length) {
+    throw new Error(`unknown option(s) ${unknownOptions.map((k) => JSON.stringify(k)).join(', ')} (allowed: ${[...ROUTES_FILE_OPTIONS].join(', ')})`);
+  }
+  return { rules: file.rules as RouteRule[], options: options as CompileOptions };
 }
 
 /** The `--help` text. */

@@ -4,7 +4,8 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { GatewayConfigError, helpText, HelpRequested, loadConfig } from '../src/config';
+import { checkScope } from '@scopegate/core';
+import { GatewayConfigError, helpText, HelpRequested, loadConfig, routesFileContent } from '../src/config';
 import { listenLoopback } from '../src/demo/upstream';
 import { startGateway } from '../src/run';
 
@@ -49,6 +50,39 @@ test('JWT_PUBLIC_KEY takes PEM text (with \\n escapes) or a file; ROUTES_FILE re
   expect(c.algorithms).toEqual(['RS256', 'ES256']);
 });
 
+describe('ROUTES_FILE and the read-all scope: none unless the file opts in', () => {
+  const env = (routes: string) => ({ UPSTREAM_URL: 'http://u.test', JWT_SECRET: SECRET, ...CHECKED, ROUTES_FILE: routes });
+  const rules = [
+    { method: 'GET', path: '/things/mine', scopes: ['things.own'] },
+    { method: 'GET', path: '/things/:id', scopes: ['things.read'] },
+  ];
+
+  test.each([
+    ['a rule list', rules],
+    ['{ "rules": [...] }', { rules }],
+    ['{ "rules": [...], "options": {} }', { rules, options: {} }],
+  ])('%s: no read-all scope, so all.read grants nothing', (_name, content) => {
+    const table = loadConfig(env(file('plain.json', JSON.stringify(content)))).routes!;
+    expect(table.options.readAllScope).toBeNull();
+    expect(checkScope(table, { method: 'GET', path: '/things/1' }, 'all.read').reason).toBe('insufficient-scope');
+    // The specific rule first: it answers /things/mine.
+    expect(checkScope(table, { method: 'GET', path: '/things/mine' }, 'things.own').reason).toBe('scope');
+  });
+
+  test('"options": { "readAllScope": "all.read" } opts in (the format `scopegate check --routes` reads)', () => {
+    const table = loadConfig(env(file('opted.json', JSON.stringify({ rules, options: { readAllScope: 'all.read' } })))).routes!;
+    expect(table.options.readAllScope).toBe('all.read');
+    expect(checkScope(table, { method: 'GET', path: '/things/1' }, 'all.read').reason).toBe('read-all');
+  });
+
+  test('routesFileContent validates the shape', () => {
+    expect(routesFileContent(rules)).toEqual({ rules, options: {} });
+    expect(routesFileContent({ rules, options: { strict: true, bind: { id: 'sub' } } }).options).toEqual({ strict: true, bind: { id: 'sub' } });
+    expect(() => routesFileContent('rules')).toThrow(/expected a JSON array of rules/);
+    expect(() => routesFileContent(null)).toThrow(/expected a JSON array of rules/);
+  });
+});
+
 const bad: [string, Record<string, string>, string[], RegExp[]][] = [
   ['port out of range', { PORT: '70000' }, [], [/^PORT: must be an integer from 0 to 65535, got "70000"$/]],
   ['port not a number', { PORT: 'http' }, [], [/^PORT:/]],
@@ -62,7 +96,12 @@ const bad: [string, Record<string, string>, string[], RegExp[]][] = [
   ['alg none', { UPSTREAM_URL: 'http://u.test', JWT_SECRET: SECRET, JWT_ALGORITHMS: 'none,HS256', ...CHECKED }, [], [/^JWT_ALGORITHMS: unknown or disallowed none/]],
   ['bad log level', { LOG_LEVEL: 'loud' }, [], [/^LOG_LEVEL:/]],
   ['routes file not JSON', { ROUTES_FILE: file('bad.json', '{') }, [], [/^ROUTES_FILE:/]],
-  ['routes file ambiguous', { ROUTES_FILE: file('amb.json', JSON.stringify([{ method: 'GET', path: '/a/:x', scopes: ['a'] }, { method: 'GET', path: '/a/b', scopes: ['b'] }])) }, [], [/^ROUTES_FILE: rule #0 .*different requirements/]],
+  ['routes file ambiguous', { ROUTES_FILE: file('amb.json', JSON.stringify([{ method: 'GET', path: '/a/:x', scopes: ['a'] }, { method: 'GET', path: '/a/b', scopes: ['b'] }])) }, [], [/^ROUTES_FILE: rule #0 .*different requirements.*Put the more specific rule first/]],
+  ['routes file: readAllScope at the top level', { ROUTES_FILE: file('top.json', JSON.stringify({ rules: [], readAllScope: 'all.read' })) }, [], [/^ROUTES_FILE: unknown key\(s\) "readAllScope" \(compile options go under "options"\)/]],
+  ['routes file: an unknown option', { ROUTES_FILE: file('opt.json', JSON.stringify({ rules: [], options: { readAllScopes: 'all.read' } })) }, [], [/^ROUTES_FILE: unknown option\(s\) "readAllScopes" \(allowed: readAllScope, /]],
+  ['routes file: options not an object', { ROUTES_FILE: file('optarr.json', JSON.stringify({ rules: [], options: ['readAllScope'] })) }, [], [/^ROUTES_FILE: "options" must be an object$/]],
+  ['routes file: an invalid read-all scope', { ROUTES_FILE: file('badscope.json', JSON.stringify({ rules: [], options: { readAllScope: 'all read' } })) }, [], [/^ROUTES_FILE: option readAllScope must be a scope token or null$/]],
+  ['routes file: no rules', { ROUTES_FILE: file('norules.json', JSON.stringify({ options: {} })) }, [], [/^ROUTES_FILE: expected a JSON array of rules, or \{ "rules": \[\.\.\.\], "options": /]],
   ['unknown flag', {}, ['--prot=1'], [/unknown argument "--prot=1"/]],
   ['flag without value', {}, ['--port'], [/--port needs a value/]],
   ['several problems at once', { PORT: 'x', LOG_LEVEL: 'y' }, [], [/^PORT:/, /^LOG_LEVEL:/]],

@@ -4,6 +4,7 @@
  * Never prints a token or a claim's value (claim names and counts only).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import {
   analyzeRoutes,
@@ -111,9 +112,46 @@ function compileFile(file: string, loaded: Loaded): RouteTable {
   }
 }
 
-function tableFrom(file: string | undefined): { table: RouteTable; scopes?: readonly ScopeInfo[] } {
+/** A table from a file (its OpenAPI import warnings printed on stderr), or Dynamic's. */
+function tableFrom(io: Io, file: string | undefined): { table: RouteTable; scopes?: readonly ScopeInfo[] } {
   if (file === undefined) return { table: dynamicTable, scopes: dynamicScopes };
-  return { table: compileFile(file, loadRules(file)) };
+  const loaded = loadRules(file);
+  const table = compileFile(file, loaded);
+  printWarnings(io, loaded.warnings);
+  return { table };
+}
+
+/** Import warnings, one line each, on stderr (standard output stays the command's own). */
+function printWarnings(io: Io, warnings: readonly ImportWarning[]): void {
+  for (const w of warnings) io.err(`${paint(io, 33, 'warning')} ${w.location}: ${w.message}\n`);
+}
+
+/**
+ * The request path `check` decides on: it must start with `/`, as a path Express routes does
+ * (a path without one would only ever answer no-route). A URL gets its path suggested.
+ */
+function requestPath(path: string): string {
+  if (path.startsWith('/')) return path;
+  let hint = `/${path}`;
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(path)) {
+    try {
+      const url = new URL(path);
+      hint = url.pathname + url.search;
+    } catch {
+      // not a URL after all: suggest the slash
+    }
+  }
+  throw new InputError(`the request path must start with "/": got ${JSON.stringify(path)} (did you mean ${JSON.stringify(hint)}?)`);
+}
+
+/** This package's version, from its package.json (one level above both src/ and dist/). */
+function packageVersion(): string {
+  try {
+    const version = (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version?: unknown }).version;
+    return typeof version === 'string' ? version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
 interface CheckOptions {
@@ -196,6 +234,7 @@ function program(io: Io, setCode: (code: number) => void): Command {
   const cli = new Command('scopegate')
     .description('Enforce OAuth-style scopes on HTTP APIs: check decisions, lint tables, render docs, import OpenAPI.')
     .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', '\nExit codes: 0 ok, 1 denied or findings, 2 usage or bad input.');
@@ -208,10 +247,11 @@ function program(io: Io, setCode: (code: number) => void): Command {
     .option('-s, --scopes <scopes>', `the token's scopes, space-separated (omit: read from the claims' ${SCOPE_CLAIMS.join('/')}, or no token without claims)`)
     .option('--claim <name=value>', 'a claim of the token, for params bound to claims (repeatable; a name given twice makes an array)', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--token-file <file>', 'claims from a file: a JWT (payload decoded WITHOUT verifying its signature) or a JSON object; --claim overrides')
-    .option('-r, --routes <file>', 'route table (JSON rules or OpenAPI); default: Dynamic\'s table')
+    .option('-r, --routes <file>', 'route table: JSON rules ([...] or { "rules": [...], "options": { "readAllScope": "all.read" } }) or OpenAPI; no read-all scope unless the file names one; default: Dynamic\'s table')
     .option('--json', 'print the decision as JSON')
-    .action((method: string, path: string, opts: CheckOptions) => {
-      const { table } = tableFrom(opts.routes);
+    .action((method: string, rawPath: string, opts: CheckOptions) => {
+      const path = requestPath(rawPath);
+      const { table } = tableFrom(io, opts.routes);
       const token = checkToken(opts);
       const d = checkScope(table, { method, path }, token.scopes, token.claims);
       const present = token.scopes !== null;
@@ -279,7 +319,7 @@ function program(io: Io, setCode: (code: number) => void): Command {
     .option('-o, --output <file>', 'write to a file instead of standard output')
     .option('-t, --title <title>', 'page title')
     .action((file: string | undefined, opts: { format: 'md' | 'html'; output?: string; title?: string }) => {
-      const { table, scopes } = tableFrom(file);
+      const { table, scopes } = tableFrom(io, file);
       const text = renderScopeReference(table, { format: opts.format, ...(scopes ? { scopes } : {}), ...(opts.title ? { title: opts.title } : {}) });
       if (opts.output) {
         writeFileSync(opts.output, text);
@@ -300,12 +340,13 @@ function program(io: Io, setCode: (code: number) => void): Command {
       if (!loaded.openapi) throw new InputError(`${spec}: not an OpenAPI document (no "openapi" field)`);
       compileFile(spec, loaded); // the imported table must compile
       const json = JSON.stringify({ rules: loaded.rules }, null, 2) + '\n';
-      for (const w of loaded.warnings) io.err(`warning ${w.location}: ${w.message}\n`);
+      printWarnings(io, loaded.warnings);
       if (opts.output) {
         writeFileSync(opts.output, json);
         io.err(`wrote ${loaded.rules.length} rules to ${opts.output}\n`);
       } else io.out(json);
-      setCode(loaded.warnings.length ? 1 : 0);
+      // Warnings are for reading (stderr), not a failure: the rules were written.
+      setCode(0);
     });
 
   return cli;
@@ -329,8 +370,11 @@ export async function main(argv: readonly string[], io?: Partial<Io>): Promise<n
     return code;
   } catch (err) {
     if (err instanceof CommanderError) {
-      // Help and version are not errors; every other parse problem is a usage error.
-      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2;
+      // Help asked for (--help, `help`) and --version are not errors; help shown because no
+      // command was given (on stderr) and every other parse problem are usage errors.
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+      if (err.code === 'commander.help') return err.exitCode === 0 ? 0 : 2;
+      return 2;
     }
     if (err instanceof InputError) {
       full.err(`scopegate: ${err.message}\n`);

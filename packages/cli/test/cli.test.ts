@@ -146,9 +146,10 @@ test.each<[string, string[], RegExp, string[]]>([
 });
 
 test('lint shows bindings: an ambiguity that differs only by bindings, and the bound rules', async () => {
-  const ambiguous = await run('lint', file('bind-amb.json', JSON.stringify({ rules: [{ method: 'GET', path: '/t/:tenant/x', scopes: ['r'] }, { method: 'GET', path: '/t/:tenant/:y', scopes: ['r'], bind: { tenant: 'org' } }], options: { bind: { tenant: 'tid' } } })));
+  // Overlapping, neither pattern containing the other (a specific rule before a general one that contains it is allowed: first rule wins).
+  const ambiguous = await run('lint', file('bind-amb.json', JSON.stringify({ rules: [{ method: 'GET', path: '/t/:tenant/:y/x', scopes: ['r'] }, { method: 'GET', path: '/t/:tenant/z/:y', scopes: ['r'], bind: { tenant: 'org' } }], options: { bind: { tenant: 'tid' } } })));
   expect(ambiguous.code).toBe(1);
-  expect(ambiguous.stdout).toContain('error   ambiguous   #0 GET /t/:tenant/x and #1 GET /t/:tenant/:y can match the same requests with the same scopes (r) but bind differently: :tenant = claim tid vs :tenant = claim org\n');
+  expect(ambiguous.stdout).toContain('error   ambiguous   #0 GET /t/:tenant/:y/x and #1 GET /t/:tenant/z/:y can match the same requests with the same scopes (r) but bind differently: :tenant = claim tid vs :tenant = claim org\n');
   expect(ambiguous.stdout).toContain('binding :tenant = claim tid (table-wide) on 1 rule(s): #0\nbinding :tenant = claim org on 1 rule(s): #1\n');
 
   const bound = file('bind-ok.json', JSON.stringify({
@@ -256,3 +257,75 @@ test('npx scopegate works from the repository root after npm ci', () => {
   expect(r.status).toBe(0);
   expect(r.stdout).toMatch(/^ALLOWED GET \/environments\/e1\/users: read-all/);
 }, 30_000);
+
+describe('usage: version, no arguments, import warnings, request paths', () => {
+  const version = (JSON.parse(readFileSync(join(root, 'packages', 'cli', 'package.json'), 'utf8')) as { version: string }).version;
+  /** An OpenAPI document whose import warns (an API-key-only operation is left out) but succeeds. */
+  const warnSpec = file('warn.yaml', 'openapi: 3.0.3\nsecurity:\n  - bearerAuth: [a.read]\npaths:\n  /a/{id}:\n    get: {}\n  /k:\n    get:\n      security:\n        - apiKey: []\n');
+  const warnLines =
+    'warning GET /k: security requirement uses scheme(s) "apiKey" the gate does not check: that alternative is left out\n' +
+    'warning GET /k: no security requirement the gate can check: operation left out (requests to it are denied)\n';
+
+  test.each([['--version'], ['-V']])('%s prints the package version on stdout, exit 0', async (flag) => {
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
+    const r = await run(flag);
+    expect([r.code, r.stdout, r.stderr]).toEqual([0, `${version}\n`, '']);
+  });
+
+  test('no arguments: the help on stderr, exit 2 (a usage error); `help` itself: stdout, exit 0', async () => {
+    const r = await run();
+    expect([r.code, r.stdout]).toEqual([2, '']);
+    expect(r.stderr).toMatch(/^Usage: scopegate \[options\] \[command\]\n/);
+    expect(r.stderr).toMatch(/\nCommands:\n[\s\S]*check [\s\S]*lint [\s\S]*docs [\s\S]*import-openapi /);
+    expect(r.stderr).toContain('-V, --version');
+    const help = await run('help');
+    expect([help.code, help.stderr]).toEqual([0, '']);
+    expect(help.stdout).toMatch(/^Usage: scopegate/);
+  });
+
+  test('import-openapi with warnings only: exit 0, the rules on stdout, the warnings on stderr', async () => {
+    const r = await run('import-openapi', warnSpec);
+    expect([r.code, r.stderr]).toEqual([0, warnLines]);
+    expect(JSON.parse(r.stdout)).toEqual({ rules: [{ method: 'GET', path: '/a/:id', scopes: ['a.read'] }] });
+    const out = join(dir, 'warn-rules.json');
+    const written = await run('import-openapi', warnSpec, '-o', out);
+    expect([written.code, written.stdout, written.stderr]).toEqual([0, '', `${warnLines}wrote 1 rules to ${out}\n`]);
+  });
+
+  test('import-openapi errors still exit 2: a spec whose table cannot compile (an overlap neither side of which contains the other)', async () => {
+    const spec = file('amb.json', JSON.stringify({ openapi: '3.1.0', security: [{ bearerAuth: ['r'] }], paths: { '/a/{x}/c': { get: {} }, '/a/b/{y}': { get: { security: [{ bearerAuth: ['w'] }] } } } }));
+    const r = await run('import-openapi', spec);
+    expect([r.code, r.stdout]).toEqual([2, '']);
+    expect(r.stderr).toMatch(/^scopegate: .*amb.json: rule #\d \(GET "\/a\/[^"]+"\): can match the same requests as another rule with different requirements/);
+    expect(r.stderr.split('\n')).toHaveLength(2); // one line
+  });
+
+  test('check --routes spec.yaml: the import warnings on stderr, the decision on stdout as before', async () => {
+    const r = await run('check', 'GET', '/a/1', '--routes', warnSpec, '--scopes', 'a.read');
+    expect([r.code, r.stderr]).toEqual([0, warnLines]);
+    expect(r.stdout).toBe('ALLOWED GET /a/1: scope\n  rule:     #0 GET /a/:id\n  required: a.read\n');
+    const left = await run('check', 'GET', '/k', '--routes', warnSpec, '--scopes', 'a.read', '--json');
+    expect([left.code, left.stderr]).toEqual([1, warnLines]);
+    expect(JSON.parse(left.stdout)).toMatchObject({ allowed: false, reason: 'no-route' });
+    // A rules file has no import: nothing on stderr.
+    expect((await run('check', 'GET', '/items/1', '--routes', rules, '--scopes', 'items.read')).stderr).toBe('');
+  });
+
+  test('docs --routes spec.yaml: the import warnings on stderr', async () => {
+    const r = await run('docs', warnSpec);
+    expect([r.code, r.stderr]).toEqual([0, warnLines]);
+    expect(r.stdout).toContain('GET /a/:id');
+  });
+
+  test.each<[string, string]>([
+    ['users/1', '/users/1'],
+    ['environments/e1/users', '/environments/e1/users'],
+    ['https://api.example/users/1?x=1', '/users/1?x=1'],
+    ['', '/'],
+    ['*', '/*'],
+  ])('check GET %j: a path without a leading "/" is a usage error (exit 2), not no-route', async (path, hint) => {
+    const r = await run('check', 'GET', path, '--scopes', 'all.read');
+    expect([r.code, r.stdout]).toEqual([2, '']);
+    expect(r.stderr).toBe(`scopegate: the request path must start with "/": got ${JSON.stringify(path)} (did you mean ${JSON.stringify(hint)}?)\n`);
+  });
+});

@@ -1,17 +1,25 @@
 /**
  * Static analysis of a route table: every overlap (an error when the requirements — scopes and
- * claim bindings, a binding by the part of the path it reads — differ, the same check
- * `compileRoutes` enforces), rules shadowed entirely by earlier ones, and patterns
- * path-to-regexp accepts that Express would never reach with these options.
+ * claim bindings, a binding by the part of the path it reads — differ, unless the earlier rule
+ * is the more specific: the same check `compileRoutes` enforces), rules shadowed entirely by
+ * earlier ones, and patterns path-to-regexp accepts that Express would never reach with these
+ * options.
  */
 import { buildTable } from './compile-routes';
 import { bindingsText, requirementKey, requirementText } from './rule-validation';
 import type { Alternative } from './trie';
 import { splitSegments } from './pattern';
-import { exactAbstraction, forEachOverlap, patternIncluded, requirementKey as overlapKey } from './route-overlap';
+import { exactAbstraction, forEachOverlap, OverlapJudge, patternIncluded, type OverlapVerdict } from './route-overlap';
 import type { CompileOptions, CompiledRule, ResolvedCompileOptions, RouteRule } from './types';
 
-export type FindingKind = 'ambiguous' | 'overlap' | 'shadowed' | 'unreachable';
+/**
+ * `ambiguous`: an overlap `compileRoutes` refuses (error). `contained`: rules with different
+ * requirements where the earlier one is the more specific (`/users/me` before `/users/:id`): it
+ * answers every request both match (info). `overlap`: an overlap with equal requirements (info).
+ * `shadowed`: a rule earlier rules take every request of (warning). `unreachable`: a pattern no
+ * request path can match.
+ */
+export type FindingKind = 'ambiguous' | 'contained' | 'overlap' | 'shadowed' | 'unreachable';
 
 /** One thing the analysis found. */
 export interface RouteFinding {
@@ -43,7 +51,9 @@ export interface RouteAnalysis {
  *
  * Requirements are compared with their claim bindings: two overlapping rules with the same scopes
  * but different bindings (one binds `:tenant` to claim `tid`, the other does not, or to another
- * claim) are an `ambiguous` error, as `compileRoutes` refuses them.
+ * claim) are an `ambiguous` error, as `compileRoutes` refuses them — unless the earlier rule is
+ * the more specific (its pattern contained in the later one's, `/users/me` before
+ * `/users/:id`): then it answers every request both match, reported as `contained` (info).
  *
  * @example
  * const report = analyzeRoutes(rules, { strict: false, bind: { tenant: 'tid' } });
@@ -55,22 +65,35 @@ export function analyzeRoutes(rules: readonly RouteRule[], options: CompileOptio
   const findings: RouteFinding[] = [];
   const label = (r: CompiledRule) => `#${r.index} ${r.methods.join(',')} ${r.path}`;
 
-  // Overlaps, once per pair of rules.
-  // A pair differs when any two of their overlapping alternatives require different things (as
-  // compileRoutes judges it: scopes, and bindings by the part of the path they read).
-  const pairs = new Map<string, { a: CompiledRule; b: CompiledRule; methods: Set<string>; differs: boolean }>();
+  // Overlaps, once per pair of rules, judged as compileRoutes judges them: an error when any two
+  // of their overlapping alternatives require different things (scopes, and bindings by the part
+  // of the path they read) unless the earlier rule is the more specific there.
+  const judge = new OverlapJudge(alternatives, opts);
+  const pairs = new Map<string, { a: CompiledRule; b: CompiledRule; methods: Set<string>; verdicts: Set<OverlapVerdict> }>();
   forEachOverlap(root, alternatives, opts, (a, b) => {
     const key = `${a.rule.index}:${b.rule.index}`;
     let pair = pairs.get(key);
-    if (!pair) pairs.set(key, (pair = { a: a.rule, b: b.rule, methods: new Set(), differs: false }));
+    if (!pair) pairs.set(key, (pair = { a: a.rule, b: b.rule, methods: new Set(), verdicts: new Set() }));
     for (const m of a.methods) if (b.methods.has(m)) pair.methods.add(m);
-    if (overlapKey(a) !== overlapKey(b)) pair.differs = true;
+    pair.verdicts.add(judge.verdict(a, b));
     return false;
   });
-  for (const { a, b, methods, differs } of pairs.values()) {
+  for (const { a, b, methods, verdicts } of pairs.values()) {
     const where = { rules: [a.index, b.index], methods: [...methods].sort() };
-    if (differs) {
-      findings.push({ severity: 'error', kind: 'ambiguous', ...where, message: ambiguityText(label(a), label(b), a, b) });
+    if (verdicts.has('unreachable') || verdicts.has('partial')) {
+      const tail = verdicts.has('unreachable')
+        ? `; #${b.index} is never reached (#${a.index} matches every request it matches): put the more specific rule first`
+        : '';
+      findings.push({ severity: 'error', kind: 'ambiguous', ...where, message: ambiguityText(label(a), label(b), a, b) + tail });
+    } else if (verdicts.has('contained')) {
+      findings.push({
+        severity: 'info',
+        kind: 'contained',
+        ...where,
+        message:
+          `${label(a)} comes before ${label(b)}, which matches every request it matches: #${a.index} answers those (${requirementText(a)}), ` +
+          `#${b.index} the rest (${requirementText(b)}). Keep the specific route first wherever the routes are registered`,
+      });
     } else {
       findings.push({
         severity: 'info',
@@ -125,7 +148,11 @@ export function analyzeRoutes(rules: readonly RouteRule[], options: CompileOptio
   }
 
   const order = { error: 0, warning: 1, info: 2 };
-  findings.sort((x, y) => order[x.severity] - order[y.severity] || x.rules[0]! - y.rules[0]!);
+  const byRules = (x: RouteFinding, y: RouteFinding): number => {
+    for (let i = 0; i < Math.min(x.rules.length, y.rules.length); i++) if (x.rules[i] !== y.rules[i]) return x.rules[i]! - y.rules[i]!;
+    return x.rules.length - y.rules.length;
+  };
+  findings.sort((x, y) => order[x.severity] - order[y.severity] || byRules(x, y));
   return {
     findings,
     rules: compiled,

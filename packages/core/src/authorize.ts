@@ -27,19 +27,50 @@ export interface AuthorizeRequest {
 export interface AuthorizeOptions {
   /** `realm` of the `WWW-Authenticate` challenges. Default: none. */
   realm?: string;
-  /** `'deny'`: a request no rule covers is refused (403, after authentication). `'allow'`: it passes unchecked. Default `'deny'`. */
-  unmatched?: 'deny' | 'allow';
+  /**
+   * A request no rule covers, as `scopeGate`'s option of the same name:
+   * - `'deny'` (default): refused with 403 `ERR_NO_ROUTE`, after authentication (so anonymous
+   *   callers cannot map the routes);
+   * - `'next'`: passed unchecked, no token read: the result is an `UnmatchedAuthorization`
+   *   (`rule`, `decision` and `token` `null`).
+   *
+   * `'allow'` is a deprecated alias of `'next'` (its former name here), still accepted. Any other
+   * value denies.
+   */
+  unmatched?: 'deny' | 'next' | 'allow';
 }
 
-/** A request the gate lets through. */
-export interface Authorization {
-  /** The scope decision (`reason` `public`, `authenticated`, `scope` or `read-all`); `null` for an unmatched request let through. */
-  readonly decision: Decision | null;
-  /** The verified token; `null` on public rules (no token is read there) and unmatched requests. */
+/**
+ * A request the gate lets through. Narrow on `rule`: a `MatchedAuthorization` (a rule covered the
+ * request, `decision` set) or, only with `unmatched: 'next'`, an `UnmatchedAuthorization`.
+ *
+ * @example
+ * const auth = await authorize(verifier, table, request, { unmatched: 'next' });
+ * if (auth.rule === null) return passThrough(); // unmatched: nothing was checked
+ * auth.decision.reason; // 'public' | 'authenticated' | 'scope' | 'read-all', never null here
+ */
+export type Authorization = MatchedAuthorization | UnmatchedAuthorization;
+
+/** A request a rule covers and the gate allowed. */
+export interface MatchedAuthorization {
+  /** The scope decision (`reason` `public`, `authenticated`, `scope` or `read-all`). */
+  readonly decision: Decision;
+  /** The verified token; `null` on public rules (no token is read there). */
   readonly token: VerifiedToken | null;
-  /** The raw token string, for forwarding; `null` when none was read. */
+  /** The raw token string, for forwarding; `null` on public rules. */
   readonly rawToken: string | null;
-  readonly rule: CompiledRule | null;
+  /** The rule the request matched (the first in the table's order). */
+  readonly rule: CompiledRule;
+  readonly params: RouteParams;
+}
+
+/** A request no rule covers, let through unchecked by `unmatched: 'next'`: nothing was read or decided. */
+export interface UnmatchedAuthorization {
+  readonly decision: null;
+  readonly token: null;
+  readonly rawToken: null;
+  readonly rule: null;
+  /** Always empty. */
   readonly params: RouteParams;
 }
 
@@ -104,7 +135,7 @@ export function authorizePathname(
 ): Authorization | Promise<Authorization> {
   const realm = options.realm;
   const found = table.lookup(method, pathname);
-  if (found.kind === 'no-route' && options.unmatched === 'allow') {
+  if (found.kind === 'no-route' && (options.unmatched === 'next' || options.unmatched === 'allow')) {
     return { decision: null, token: null, rawToken: null, rule: null, params: NO_PARAMS };
   }
   if (found.kind !== 'no-route' && found.rule.public) {
@@ -146,7 +177,7 @@ export function authorizePathname(
 }
 
 /** After authentication: the route and the scopes. */
-function conclude(table: RouteTable, found: LookupResult, method: string, raw: string, token: VerifiedToken, realm: string | undefined): Authorization {
+function conclude(table: RouteTable, found: LookupResult, method: string, raw: string, token: VerifiedToken, realm: string | undefined): MatchedAuthorization {
   if (found.kind === 'no-route') throw identify(new ForbiddenError('ERR_NO_ROUTE', [], realm), token);
   if (found.kind === 'bad-path') throw identify(new BadPathError(), token);
   const decision = decide(table, found, method, token.scopes, token.claims);

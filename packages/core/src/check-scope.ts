@@ -11,7 +11,7 @@ export type DecisionReason =
   | 'authenticated'
   /** The token holds every scope the rule requires. */
   | 'scope'
-  /** GET/HEAD allowed by the table's read-all scope (e.g. `all.read`). */
+  /** GET/HEAD allowed by the table's read-all scope (`readAllScope`, opt-in: e.g. `all.read` on `dynamicTable`). */
   | 'read-all'
   /** The rule needs a token and there is none. */
   | 'unauthenticated'

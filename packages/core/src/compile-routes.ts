@@ -14,8 +14,13 @@
  *
  * We parse each pattern with path-to-regexp itself (same grammar, same errors), flatten its
  * groups in path-to-regexp's order (group taken first), and give each alternative a priority
- * (rule index, alternative index): the trie's lookup keeps the lowest, the route Express would
- * dispatch to. See `trie.ts` for how segments are matched.
+ * (rule index, alternative index): the trie's lookup keeps the lowest among every alternative
+ * that matches (it walks static and param children alike, and tails, pruning only subtrees that
+ * cannot hold a lower one), so the first rule in the list wins, the route Express would dispatch
+ * to, whatever the shape of the patterns. See `trie.ts` for how segments are matched.
+ *
+ * Rules with different requirements may overlap only when the earlier one is the more specific
+ * (`/users/me` before `/users/:id`): see `route-overlap.ts`.
  */
 import { BadPathError, RouteConfigError } from './errors';
 import { flattenPattern, type FlatToken } from './pattern';
@@ -58,15 +63,22 @@ export interface RouteTable {
 const ALT_SLOTS = 256;
 
 /**
- * Compile route rules into a table that answers as Express 5 would route.
+ * Compile route rules into a table that answers as Express 5 would route: the first rule in the
+ * list whose pattern and method match a request answers it (Express's registration order).
  * Throws `RouteConfigError` naming the rule for any invalid rule, duplicate, or ambiguity.
+ *
+ * Rules with different requirements (scopes, bindings) may overlap only when the earlier one's
+ * pattern is contained in the later one's: put `/users/me` before `/users/:id`. The other way
+ * round (the later rule never reached) and partial overlaps are `ERR_AMBIGUOUS_ROUTES`.
+ * No scope grants reads unless `readAllScope` names one.
  *
  * @example
  * const table = compileRoutes([
  *   { method: 'GET', path: '/healthz', public: true },
+ *   { method: 'GET', path: '/users/me', scopes: ['profile'] }, // before /users/:userId: it wins there
  *   { method: 'GET', path: '/users/:userId', scopes: ['users.read'] },
  *   { method: ['PUT', 'PATCH'], path: '/users/:userId', scopes: ['users.write'] },
- * ], { readAllScope: 'all.read' });
+ * ], { readAllScope: 'all.read' }); // opt in: all.read grants every GET and HEAD
  */
 export function compileRoutes(rules: readonly RouteRule[], options: CompileOptions = {}): RouteTable {
   const started = process.hrtime.bigint();
@@ -75,15 +87,21 @@ export function compileRoutes(rules: readonly RouteRule[], options: CompileOptio
   const conflict = findAmbiguity(built.root, built.alternatives, built.opts);
   const stats = Object.freeze({ buildNs: Number(builtAt - started), ambiguityNs: Number(process.hrtime.bigint() - builtAt) });
   if (conflict) {
-    const [a, b] = conflict;
+    const { a, b, verdict } = conflict;
     const [ta, tb] = [requirementText(a.rule), requirementText(b.rule)];
     // Equal in words, different in fact: the same binding reads another part of the path in each.
     const why = ta === tb ? `${ta} in both, but a bound param is not the same part of the path in each` : `${ta} vs ${tb}`;
     throw new RouteConfigError(
       'ERR_AMBIGUOUS_ROUTES',
-      `can match the same requests as another rule with different requirements ` +
-        `(${why}); Express would decide by registration order. ` +
-        `Give both the same scopes and bindings, or make the patterns disjoint`,
+      verdict === 'unreachable'
+        ? `matches every request a later rule matches, with different requirements (${why}): ` +
+            `the later rule could never be reached (Express too dispatches to the first registered). ` +
+            `Put the more specific rule first (an earlier rule whose pattern is contained in a later one's answers the requests both match), ` +
+            `or give both the same scopes and bindings`
+        : `can match the same requests as another rule with different requirements (${why}), ` +
+            `and neither pattern is contained in the other: Express would decide by registration order. ` +
+            `Give both the same scopes and bindings, or make the patterns disjoint ` +
+            `(rules may overlap with different requirements only when the earlier one is the more specific: /users/me before /users/:id)`,
       ruleLocation(a.rule),
       ruleLocation(b.rule),
     );

@@ -65,7 +65,10 @@ export function flattenPattern(path: string, where: RuleLocation, emit: (tokens:
   try {
     data = parse(path);
   } catch (err) {
-    return fail(err);
+    const hint = express4Hint(path);
+    if (hint === null) return fail(err);
+    const message = err instanceof PathError || err instanceof TypeError ? err.message : String(err);
+    throw new RouteConfigError('ERR_INVALID_PATTERN', `invalid pattern: ${message}. ${hint}`, where);
   }
   const alternatives: FlatToken[][] = [];
   let suspect = false;
@@ -105,3 +108,24 @@ export function flattenPattern(path: string, where: RuleLocation, emit: (tokens:
 }
 
 class TooMany extends Error {}
+
+const NAME = '[A-Za-z_$][\\w$]*';
+const PARAM_REGEXP = new RegExp(`:(${NAME})\\(([^)]*)\\)`);
+const OPTIONAL_PARAM = new RegExp(`(/?):(${NAME})\\?`);
+const REPEATED_PARAM = new RegExp(`:(${NAME})[*+]`);
+const BARE_GROUP = /(?<!\\)\([^)]*\)/;
+const BARE_STAR = /(?<!\\)\*(?![A-Za-z_$"])/g;
+
+/**
+ * For a pattern path-to-regexp 8 refuses, written in Express 4's syntax (path-to-regexp 0.1):
+ * the Express 5 spelling, to append to its error. `null` when nothing Express-4-like is found.
+ */
+export function express4Hint(path: string): string | null {
+  let m: RegExpExecArray | null;
+  if ((m = PARAM_REGEXP.exec(path))) return `Express 4 syntax: write "${m[0]}" as ":${m[1]}" (Express 5 takes no inline regexps: check the value in the handler)`;
+  if ((m = OPTIONAL_PARAM.exec(path))) return `Express 4 syntax: write "${m[0]}" as "{${m[1]}:${m[2]}}" (an optional param in Express 5)`;
+  if ((m = REPEATED_PARAM.exec(path))) return `Express 4 syntax: write "${m[0]}" as "*${m[1]}" (a wildcard in Express 5)`;
+  if ((m = BARE_GROUP.exec(path))) return `Express 4 syntax: replace "${m[0]}" with a param (":name") or a wildcard ("*name") (Express 5 takes no inline regexps)`;
+  if (new RegExp(BARE_STAR.source).test(path)) return `Express 4 syntax: write "${path}" as "${path.replace(BARE_STAR, '*path')}" (a wildcard needs a name in Express 5)`;
+  return null;
+}

@@ -13,7 +13,8 @@
  * redirect is either a misconfiguration to fix or a way to be pointed at someone else's keys. A
  * failed fetch says why in `stats.lastError` (for logs and readiness probes).
  */
-import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, errors, type JWTVerifyGetKey } from 'jose';
+import type { JSONWebKeySet, KeyLookup } from './jose-types';
 import { KeysUnavailableError } from './errors';
 import { jwkFingerprint } from './key-fingerprint';
 
@@ -42,7 +43,7 @@ export interface RemoteKeySetStats {
 
 export interface RemoteKeySet {
   readonly url: string;
-  getKey: JWTVerifyGetKey;
+  getKey: KeyLookup;
   /** Fetch now unless a fetch is under way (honours no cooldown); resolves when done. */
   refresh(): Promise<void>;
   readonly stats: Readonly<RemoteKeySetStats>;

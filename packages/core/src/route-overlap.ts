@@ -1,39 +1,253 @@
 /**
- * Ambiguity check: can two rules with different requirements match the same request?
+ * Ambiguity check: can two rules with different requirements match the same request, in a way
+ * routers would not agree on?
  *
- * Express dispatches overlapping routes by registration order. If two overlapping rules required
- * different scopes, the table's answer would hinge on that order, and an app registering its
- * routes in another order would run a handler under the other rule's scopes. So the compiler
- * refuses such tables; overlaps with equal requirements are harmless and allowed.
+ * Express dispatches overlapping routes by registration order, and so does the table: the first
+ * rule whose pattern matches answers. Overlaps with equal requirements are harmless. Between
+ * rules with different requirements one overlap is allowed, the one every router agrees on: the
+ * earlier rule's pattern is contained in the later one's (`/users/me` before `/users/:id`), so
+ * the earlier, more specific rule answers every request both match (Express by registration
+ * order, find-my-way and the like because the static part is more specific) and the later one
+ * answers the rest. Every other overlap is refused: a partial one (each matches requests the
+ * other does not: the answer hinges on registration order alone), and general before specific
+ * (the later rule's pattern is contained in the earlier's: it is never reached, and an app that
+ * registers the specific route first runs its handler under the other rule's requirements).
  *
- * Two steps:
+ * Three steps:
  * 1. Candidates: walk the trie along each alternative's segments (a static segment meets the same
  *    static child and any param child, a param meets every child, a regexp tail meets everything
  *    below). This finds every alternative that could share a path, in time that follows the
  *    overlap, not the table size.
- * 2. Proof: intersect the two patterns as automata over an abstract alphabet, where a `:param` is
- *    "one or more characters other than `/`" and a `*wildcard` "one or more characters". Both are
- *    supersets of what path-to-regexp really matches, so the check never misses an overlap; it may
- *    rarely report one for exotic patterns whose captures exclude each other's text.
+ * 2. Proof of overlap: intersect the two patterns as automata over an abstract alphabet, where a
+ *    `:param` is "one or more characters other than `/`" and a `*wildcard` "one or more
+ *    characters". Both are supersets of what path-to-regexp really matches, so the check never
+ *    misses an overlap; it may rarely report one for exotic patterns whose captures exclude each
+ *    other's text.
+ * 3. Only for overlaps with different requirements: containment (`OverlapJudge`), decided on the
+ *    same automata where the containing pattern's automaton is exact (see `exactAbstraction`),
+ *    and by path-to-regexp's own regexp where the contained alternative is plain text. What
+ *    cannot be proven contained is not: the error is kept (never a wrong "contained").
  */
+import { pathToRegexp, TokenData } from 'path-to-regexp';
+import type { Token } from 'path-to-regexp';
 import { foldCase, foldChar } from './case-fold';
 import type { Alternative, TrieEnd, TrieNode } from './trie';
 import { requirementKey as ruleRequirementKey } from './rule-validation';
 import { splitSegments, type FlatToken } from './pattern';
 import type { ResolvedCompileOptions } from './types';
 
-export function findAmbiguity(
-  root: TrieNode,
-  alternatives: readonly Alternative[],
-  opts: ResolvedCompileOptions,
-): [Alternative, Alternative] | null {
-  let found: [Alternative, Alternative] | null = null;
-  forEachOverlap(root, alternatives, opts, (a, b) => {
-    if (requirementKey(a) === requirementKey(b)) return false;
-    found = [a, b];
-    return true;
-  }, (a, b) => requirementKey(a) !== requirementKey(b));
+/**
+ * How an overlap between an alternative `a` of an earlier rule and an alternative `b` of a later
+ * rule (methods overlapping, patterns intersecting) stands.
+ */
+export type OverlapVerdict =
+  /** Equal requirements (scopes, and bindings by the part of the path they read): harmless. */
+  | 'same'
+  /**
+   * Specific first: `a` is contained in the later rule's pattern (every request it matches, the
+   * later rule matches too), and the later rule is not contained in the earlier's. The earlier
+   * rule answers every request both match; allowed.
+   */
+  | 'contained'
+  /** General first: the later rule's whole pattern is contained in the earlier rule's, so it is never reached (for these methods). */
+  | 'unreachable'
+  /** Neither pattern contains the other: which rule answers depends on registration order alone. */
+  | 'partial';
+
+/** An overlap `compileRoutes` refuses. */
+export interface Ambiguity {
+  /** The alternative of the earlier rule. */
+  readonly a: Alternative;
+  /** The alternative of the later rule. */
+  readonly b: Alternative;
+  readonly verdict: 'unreachable' | 'partial';
+}
+
+/** The first overlap with different requirements that is not specific-first, or `null`. */
+export function findAmbiguity(root: TrieNode, alternatives: readonly Alternative[], opts: ResolvedCompileOptions): Ambiguity | null {
+  const judge = new OverlapJudge(alternatives, opts);
+  let found: Ambiguity | null = null;
+  forEachOverlap(
+    root,
+    alternatives,
+    opts,
+    (a, b) => {
+      const verdict = judge.verdict(a, b);
+      if (verdict === 'same' || verdict === 'contained') return false;
+      found = { a, b, verdict };
+      return true;
+    },
+    (a, b) => judge.key(a) !== judge.key(b),
+  );
   return found;
+}
+
+/**
+ * Judges overlaps (see `OverlapVerdict`), remembering what it proved: one containment proof per
+ * (alternative, rule) pair, so a rule overlapping many others costs one proof each.
+ */
+export class OverlapJudge {
+  /** Alternatives by rule index, grouped on the first containment question (most tables never ask one). */
+  #byRule: Map<number, Alternative[]> | null = null;
+  readonly #keys = new Map<Alternative, string>();
+  /** `prio of inner alternative` → rule index → contained. */
+  readonly #within = new Map<number, Map<number, boolean>>();
+  readonly #alternatives: readonly Alternative[];
+  readonly #opts: ResolvedCompileOptions;
+
+  constructor(alternatives: readonly Alternative[], opts: ResolvedCompileOptions) {
+    this.#alternatives = alternatives;
+    this.#opts = opts;
+  }
+
+  #alternativesOf(rule: number): readonly Alternative[] {
+    if (this.#byRule === null) {
+      this.#byRule = new Map();
+      for (const alt of this.#alternatives) {
+        let list = this.#byRule.get(alt.rule.index);
+        if (!list) this.#byRule.set(alt.rule.index, (list = []));
+        list.push(alt);
+      }
+    }
+    return this.#byRule.get(rule) ?? [];
+  }
+
+  /** The requirement key of an alternative (see `requirementKey`), computed once. */
+  key(alt: Alternative): string {
+    let key = this.#keys.get(alt);
+    if (key === undefined) this.#keys.set(alt, (key = requirementKey(alt)));
+    return key;
+  }
+
+  /** `a` from the earlier rule, `b` from the later one; their methods overlap and their patterns intersect. */
+  verdict(a: Alternative, b: Alternative): OverlapVerdict {
+    if (this.key(a) === this.key(b)) return 'same';
+    if (this.ruleWithin(b.rule.index, a.rule.index)) return 'unreachable';
+    return this.within(a, b.rule.index) ? 'contained' : 'partial';
+  }
+
+  /** Is every path rule `inner` matches (all its alternatives) matched by rule `outer`? Proven, or false. */
+  ruleWithin(inner: number, outer: number): boolean {
+    return this.#alternativesOf(inner).every((alt) => this.within(alt, outer));
+  }
+
+  /** Is every path `alt` matches also matched by rule `rule` (one of its alternatives)? Proven, or false. */
+  within(alt: Alternative, rule: number): boolean {
+    let byRule = this.#within.get(alt.prio);
+    if (!byRule) this.#within.set(alt.prio, (byRule = new Map()));
+    let result = byRule.get(rule);
+    if (result === undefined) byRule.set(rule, (result = alternativeWithin(alt.tokens, this.#alternativesOf(rule).map((o) => o.tokens), this.#opts)));
+    return result;
+  }
+}
+
+/**
+ * Is every path `inner` matches also matched by one of `outer`? Sound: true only when proven.
+ * - Patterns of plain segments (each static text or one `:param`, no wildcard): segment by
+ *   segment, exact (see `simpleWithin`).
+ * - A plain-text `inner` (after case folding, its paths are one string, and one more slash when
+ *   not strict): run through the automaton of each exact outer alternative, and through
+ *   path-to-regexp's own regexp of the others: exact whatever their shape (`/files/report.pdf`
+ *   within `/files/:name.:ext`).
+ * - Otherwise, on the automata (`patternIncluded`) against the outer alternatives whose automaton
+ *   is exact: `inner`'s automaton matches at least what `inner` does, and those outer automata
+ *   exactly what their patterns do, so an inclusion there holds for the patterns.
+ */
+export function alternativeWithin(inner: readonly FlatToken[], outer: readonly (readonly FlatToken[])[], opts: ResolvedCompileOptions): boolean {
+  if (outer.length === 0) return false;
+  const fold = !opts.caseSensitive;
+  const plainInner = plainSegments(inner, fold);
+  if (plainInner !== null) {
+    let allPlain = true;
+    for (const o of outer) {
+      const plainOuter = plainSegments(o, fold);
+      if (plainOuter === null) allPlain = false;
+      else if (simpleWithin(plainInner, plainOuter)) return true;
+    }
+    // One plain outer alternative that does not contain it: exactly not contained (`simpleWithin`).
+    if (allPlain && outer.length === 1) return false;
+  }
+  const captures = inner.some((t) => t.type !== 'text');
+  // Infinitely many paths (a capture) are never within finitely many (plain text only).
+  if (captures && outer.every((o) => o.every((t) => t.type === 'text'))) return false;
+  if (!captures) {
+    const text = inner.map((t) => (t as { value: string }).value).join('');
+    const paths = opts.strict ? [text] : [text, `${text}/`];
+    return paths.every((path) => outer.some((o) => (exactAbstraction(o) ? acceptsText(toElements(o, fold), fold ? foldCase(path) : path, !opts.strict) : regexpOf(o, opts).test(path))));
+  }
+  const exact = outer.filter(exactAbstraction);
+  return exact.length > 0 && patternIncluded(inner, exact, opts);
+}
+
+/**
+ * The segments of a pattern whose every segment is static text (folded when `fold`) or exactly
+ * one `:param` (`null`), starting with `/`; `null` for any other pattern.
+ */
+function plainSegments(tokens: readonly FlatToken[], fold: boolean): (string | null)[] | null {
+  const cache = fold ? plainFolded : plainAsIs;
+  let out = cache.get(tokens);
+  if (out === undefined) cache.set(tokens, (out = computePlainSegments(tokens, fold)));
+  return out;
+}
+const plainFolded = new WeakMap<readonly FlatToken[], (string | null)[] | null>();
+const plainAsIs = new WeakMap<readonly FlatToken[], (string | null)[] | null>();
+
+function computePlainSegments(tokens: readonly FlatToken[], fold: boolean): (string | null)[] | null {
+  const { lead, segments } = splitSegments(tokens);
+  if (lead.length > 0) return null;
+  const out: (string | null)[] = [];
+  for (const seg of segments) {
+    if (seg.length === 1 && seg[0]!.type === 'param') out.push(null);
+    else if (seg.every((t) => t.type === 'text')) {
+      const text = seg.map((t) => (t as { value: string }).value).join('');
+      out.push(fold ? foldCase(text) : text);
+    } else return null;
+  }
+  return out;
+}
+
+/**
+ * Plain patterns: `inner` within `outer` iff they have as many segments and each of `outer`'s is
+ * a param or `inner`'s same text (a param never matches an empty segment, so `''` only within
+ * `''`). Exact, trailing slash or not: a path of such a pattern has exactly as many `/` as it has
+ * segments (one more with the optional trailing slash), so no outer of another length holds
+ * inner's paths, and for the same length a segment where outer is text and inner a param or
+ * other text gives a path of inner's outside outer.
+ */
+function simpleWithin(inner: readonly (string | null)[], outer: readonly (string | null)[]): boolean {
+  if (inner.length !== outer.length) return false;
+  for (let i = 0; i < inner.length; i++) {
+    const o = outer[i];
+    if (o === null ? inner[i] === '' : inner[i] !== o) return false;
+  }
+  return true;
+}
+
+/** Path-to-regexp's regexp of an alternative (what Express matches), built once per table's options and token list. */
+const regexps = new WeakMap<ResolvedCompileOptions, WeakMap<readonly FlatToken[], RegExp>>();
+function regexpOf(tokens: readonly FlatToken[], opts: ResolvedCompileOptions): RegExp {
+  let byTokens = regexps.get(opts);
+  if (byTokens === undefined) regexps.set(opts, (byTokens = new WeakMap()));
+  let re = byTokens.get(tokens);
+  if (re === undefined) {
+    re = pathToRegexp(new TokenData(tokens as Token[]), { sensitive: opts.caseSensitive, trailing: !opts.strict, end: true }).regexp;
+    byTokens.set(tokens, re);
+  }
+  return re;
+}
+
+/** Does the automaton of `els` accept `text` (already folded when the table is case-insensitive)? */
+function acceptsText(els: readonly Element[], text: string, trailing: boolean): boolean {
+  let states = closure(0, els);
+  for (let i = 0; i < text.length && states.length; i++) {
+    const next = new Set<number>();
+    for (const st of states) {
+      const n = step(st, text[i]!, els, trailing);
+      if (n >= 0) for (const x of closure(n, els)) next.add(x);
+    }
+    states = [...next];
+  }
+  return states.some((st) => accepting(st, els));
 }
 
 /**
@@ -157,11 +371,11 @@ function collectAll(node: TrieNode, out: Set<TrieEnd>): void {
 }
 
 /** Element of a pattern automaton: a literal code unit, a param, or a wildcard. */
-type Element = string | typeof SEG | typeof ANY;
+export type Element = string | typeof SEG | typeof ANY;
 const SEG = 1;
 const ANY = 2;
 
-function toElements(tokens: readonly FlatToken[], fold: boolean): Element[] {
+export function toElements(tokens: readonly FlatToken[], fold: boolean): Element[] {
   const out: Element[] = [];
   for (const t of tokens) {
     if (t.type === 'param') out.push(SEG);
@@ -179,9 +393,24 @@ function toElements(tokens: readonly FlatToken[], fold: boolean): Element[] {
  */
 export function patternsIntersect(a: readonly FlatToken[], b: readonly FlatToken[], opts: ResolvedCompileOptions): boolean {
   const fold = !opts.caseSensitive;
+  const pa = plainSegments(a, fold);
+  const pb = pa && plainSegments(b, fold);
+  if (pa && pb) return plainIntersect(pa, pb, !opts.strict);
   const ea = toElements(a, fold);
   const eb = toElements(b, fold);
   const trailing = !opts.strict;
+  // Plain text on one side: its one path (and one more slash) run through the other's automaton.
+  for (const [x, y] of [[ea, eb], [eb, ea]] as const) {
+    if (x.every((e) => typeof e === 'string')) {
+      const text = x.join('');
+      return acceptsText(y, text, trailing) || (trailing && acceptsText(y, `${text}/`, trailing));
+    }
+  }
+  return automataIntersect(ea, eb, trailing);
+}
+
+/** `patternsIntersect` without its shortcuts: the product automaton, breadth first. */
+export function automataIntersect(ea: readonly Element[], eb: readonly Element[], trailing: boolean): boolean {
   // The alphabet: every literal of either pattern, '/', and one character that is none of them.
   const alphabet = new Set<string>(['/']);
   for (const e of [...ea, ...eb]) if (typeof e === 'string') alphabet.add(e);
@@ -218,6 +447,23 @@ export function patternsIntersect(a: readonly FlatToken[], b: readonly FlatToken
     }
   }
   return false;
+}
+
+/**
+ * Plain patterns (see `plainSegments`) intersect, exactly: a path of one has as many `/` as it
+ * has segments (one more with the optional trailing slash). So either as many segments, each pair
+ * able to hold the same text (a param holds any but `''`); or, with the trailing slash, one more
+ * segment in the longer, an empty one at its end (`/a` and `/a/` share `/a/`).
+ */
+function plainIntersect(a: readonly (string | null)[], b: readonly (string | null)[], trailing: boolean): boolean {
+  const [short, long] = a.length <= b.length ? [a, b] : [b, a];
+  if (long.length !== short.length && !(trailing && long.length === short.length + 1 && long[long.length - 1] === '')) return false;
+  for (let i = 0; i < short.length; i++) {
+    const x = short[i]!;
+    const y = long[i]!;
+    if (x === null ? y === '' : y === null ? x === '' : x !== y) return false;
+  }
+  return true;
 }
 
 function closure(state: number, els: readonly Element[]): number[] {

@@ -59,7 +59,8 @@ export function resolveOptions(options: CompileOptions): ResolvedCompileOptions 
       throw new RouteConfigError('ERR_INVALID_OPTION', `option ${key} must be a boolean`);
     }
   }
-  const readAll = options.readAllScope === undefined ? 'all.read' : options.readAllScope;
+  // Opt-in: a scope nobody declared must not grant anything (`dynamicTable` names `all.read`).
+  const readAll = options.readAllScope === undefined ? null : options.readAllScope;
   if (readAll !== null && (typeof readAll !== 'string' || !SCOPE_TOKEN.test(readAll))) {
     throw new RouteConfigError('ERR_INVALID_OPTION', 'option readAllScope must be a scope token or null');
   }
@@ -74,6 +75,9 @@ export function resolveOptions(options: CompileOptions): ResolvedCompileOptions 
         throw new RouteConfigError('ERR_INVALID_OPTION', `option knownScopes holds an invalid scope ${JSON.stringify(s)}`);
       }
     }
+  }
+  if (readAll !== null && known !== null && !known.has(readAll)) {
+    throw new RouteConfigError('ERR_INVALID_OPTION', `option readAllScope names ${JSON.stringify(readAll)}, which is not in knownScopes`);
   }
   return Object.freeze({
     caseSensitive: options.caseSensitive ?? false,

@@ -12,8 +12,11 @@
  *   the corresponding part of Express's regexp.
  * - Lookup walks the trie segment by segment (hash lookup on static children, then the param
  *   child) and keeps the candidate with the lowest priority = (rule index, alternative index):
- *   exactly the route Express would dispatch to. Subtrees whose best priority cannot win are
- *   pruned, so the cost follows the path's length, not the table's size.
+ *   exactly the route Express would dispatch to, the first in registration order. Not
+ *   static-first: where a static and a param child both fit a segment, both are walked (and every
+ *   tail tried), so `/users/:id` listed before `/users/me` wins `/users/me`, and so does a
+ *   `:a.:b`, `{/x}` or `*rest` rule listed before a static one; only subtrees whose best priority
+ *   cannot win are pruned, so the cost follows the path's length, not the table's size.
  */
 import { pathToRegexp, TokenData } from 'path-to-regexp';
 import type { Token } from 'path-to-regexp';

@@ -1,4 +1,8 @@
-/** One entry of a route table: which requests it covers and what they need. */
+/**
+ * One entry of a route table: which requests it covers and what they need. The first rule in the
+ * list that matches a request answers it (Express's registration order), so a specific rule goes
+ * before the general one that contains it: `/users/me` before `/users/:id`.
+ */
 export interface RouteRule {
   /** HTTP method(s), case-insensitive: `GET`, `POST`, `PUT`, `PATCH`, `DELETE`, `HEAD`, `OPTIONS`, or any other token. A `GET` rule also serves `HEAD`, as in Express. */
   method: string | readonly string[];
@@ -60,7 +64,11 @@ export interface CompileOptions {
   caseSensitive?: boolean;
   /** As Express's "strict routing": when false, one trailing slash is ignored. Default `false`. */
   strict?: boolean;
-  /** A scope that grants every GET and HEAD request on a non-public rule; `null` disables. Default `'all.read'`. */
+  /**
+   * A scope that grants every GET and HEAD request on a non-public rule (bindings still apply),
+   * e.g. `'all.read'`. Opt-in: default `null` (no read-all scope), so a scope the rules never
+   * name grants nothing. `dynamicTable` sets `'all.read'`.
+   */
   readAllScope?: string | null;
   /** When given, a rule naming any scope outside this set is a compile error. Default: any scope. */
   knownScopes?: Iterable<string>;
@@ -76,6 +84,7 @@ export interface CompileOptions {
 export interface ResolvedCompileOptions {
   readonly caseSensitive: boolean;
   readonly strict: boolean;
+  /** `null` unless the table opted in. */
   readonly readAllScope: string | null;
   readonly knownScopes: ReadonlySet<string> | null;
   /** Table-wide bindings (`{}` for none). */

@@ -4,16 +4,8 @@
  * verified tokens. No web framework here.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import {
-  createLocalJWKSet,
-  errors,
-  jwtVerify,
-  type JSONWebKeySet,
-  type JWK,
-  type JWTHeaderParameters,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-} from 'jose';
+import { createLocalJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type { JSONWebKeySet, JWK, JWTHeaderParameters, JWTPayload } from './jose-types';
 import { ConfigError, InternalError, KeysUnavailableError, ScopeGateError, UnauthorizedError } from './errors';
 import { remoteKeySet, type RemoteKeySet, type RemoteKeySetOptions } from './remote-key-set';
 import { TokenCache } from './token-cache';

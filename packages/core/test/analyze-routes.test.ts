@@ -16,6 +16,9 @@ test('the Dynamic table: no error, and its same-scope overlaps reported as info'
 
 describe.each<[string, RouteRule[], object, (string | number[])[][]]>([
   ['different scopes: error (what compileRoutes refuses), and the later rule is shadowed', [{ method: 'GET', path: '/a/:x', scopes: ['a'] }, { method: 'GET', path: '/a/b', scopes: ['b'] }], {}, [['error', 'ambiguous', [0, 1]], ['warning', 'shadowed', [0, 1]]]],
+  ['different scopes, specific first: info, compiles', [{ method: 'GET', path: '/a/b', scopes: ['b'] }, { method: 'GET', path: '/a/:x', scopes: ['a'] }], {}, [['info', 'contained', [0, 1]]]],
+  ['different scopes, partial overlap: error', [{ method: 'GET', path: '/a/:x/c', scopes: ['a'] }, { method: 'GET', path: '/a/b/:y', scopes: ['b'] }], {}, [['error', 'ambiguous', [0, 1]]]],
+  ['a chain of specific-first rules, and a same-scope overlap', [{ method: 'GET', path: '/a/b/c', scopes: ['1'] }, { method: 'GET', path: '/a/:x/c', scopes: ['2'] }, { method: 'GET', path: '/a/*rest', scopes: ['3'] }, { method: 'GET', path: '/a/:y/:z', scopes: ['3'] }], {}, [['warning', 'shadowed', [0, 1, 2, 3]], ['info', 'contained', [0, 1]], ['info', 'contained', [0, 2]], ['info', 'contained', [0, 3]], ['info', 'contained', [1, 2]], ['info', 'contained', [1, 3]], ['info', 'overlap', [2, 3]]]],
   ['same scopes, partial overlap: info', [{ method: 'GET', path: '/a/b', scopes: ['a'] }, { method: 'GET', path: '/a/:x', scopes: ['a'] }], {}, [['info', 'overlap', [0, 1]]]],
   ['a later static under an earlier param is shadowed', [{ method: 'GET', path: '/a/:x', scopes: ['a'] }, { method: 'GET', path: '/a/b', scopes: ['a'] }], {}, [['warning', 'shadowed', [0, 1]], ['info', 'overlap', [0, 1]]]],
   ['a wildcard shadows everything below it', [{ method: 'GET', path: '/files/*rest', scopes: ['f'] }, { method: 'GET', path: '/files/:dir/:name', scopes: ['f'] }], {}, [['warning', 'shadowed', [0, 1]], ['info', 'overlap', [0, 1]]]],
@@ -46,11 +49,17 @@ const compiles = (rules: RouteRule[], options: CompileOptions = {}): true | stri
 const get = (path: string, extra: Partial<RouteRule> = {}): RouteRule => ({ method: 'GET', path, scopes: ['t.read'], ...extra });
 
 describe.each<[string, RouteRule[], CompileOptions, (string | number[])[][]]>([
-  ['one binds :tenant, the other not', [get('/t/:tenant/x', { bind: { tenant: 'tid' } }), get('/t/:tenant/:y')], {}, [['error', 'ambiguous', [0, 1]]]],
-  ['both bind :tenant, to different claims', [get('/t/:tenant/x', { bind: { tenant: 'tid' } }), get('/t/:tenant/:y', { bind: { tenant: 'org' } })], {}, [['error', 'ambiguous', [0, 1]]]],
-  ['one binds a second param the other leaves free', [get('/t/:tenant/x', { bind: { tenant: 'tid' } }), get('/t/:tenant/:y', { bind: { tenant: 'tid', y: 'sub' } })], {}, [['error', 'ambiguous', [0, 1]]]],
+  // Partial overlaps (on /t/T/x/q only): the requirements must agree.
+  ['one binds :tenant, the other not', [get('/t/:tenant/x/:q', { bind: { tenant: 'tid' } }), get('/t/:tenant/:y/q')], {}, [['error', 'ambiguous', [0, 1]]]],
+  ['both bind :tenant, to different claims', [get('/t/:tenant/x/:q', { bind: { tenant: 'tid' } }), get('/t/:tenant/:y/q', { bind: { tenant: 'org' } })], {}, [['error', 'ambiguous', [0, 1]]]],
+  ['one binds a second param the other leaves free', [get('/t/:tenant/x/:q', { bind: { tenant: 'tid' } }), get('/t/:tenant/:y/q', { bind: { tenant: 'tid', y: 'sub' } })], {}, [['error', 'ambiguous', [0, 1]]]],
+  // Specific first (the earlier pattern contained in the later one's): the earlier answers, whatever it binds.
+  ['specific first: one binds :tenant, the other not', [get('/t/:tenant/x', { bind: { tenant: 'tid' } }), get('/t/:tenant/:y')], {}, [['info', 'contained', [0, 1]]]],
+  ['specific first: both bind :tenant, to different claims', [get('/t/:tenant/x', { bind: { tenant: 'tid' } }), get('/t/:tenant/:y', { bind: { tenant: 'org' } })], {}, [['info', 'contained', [0, 1]]]],
+  ['general first: one binds :tenant, the other not', [get('/t/:tenant/:y'), get('/t/:tenant/x', { bind: { tenant: 'tid' } })], {}, [['error', 'ambiguous', [0, 1]], ['warning', 'shadowed', [0, 1]]]],
   ['table-wide bind, a static segment where the other has :tenant (nothing to bind)', [get('/t/:tenant/x'), get('/t/acme/x')], { bind: { tenant: 'tid' } }, [['error', 'ambiguous', [0, 1]], ['warning', 'shadowed', [0, 1]]]],
-  ['table-wide bind overridden by one rule for another claim', [get('/t/:tenant/x'), get('/t/:tenant/:y', { bind: { tenant: 'org' } })], { bind: { tenant: 'tid' } }, [['error', 'ambiguous', [0, 1]]]],
+  ['table-wide bind overridden by one rule for another claim', [get('/t/:tenant/x/:q'), get('/t/:tenant/:y/q', { bind: { tenant: 'org' } })], { bind: { tenant: 'tid' } }, [['error', 'ambiguous', [0, 1]]]],
+  ['table-wide bind overridden by a later, containing rule', [get('/t/:tenant/x'), get('/t/:tenant/:y', { bind: { tenant: 'org' } })], { bind: { tenant: 'tid' } }, [['info', 'contained', [0, 1]]]],
   ['same bindings, given on each rule', [get('/t/:tenant/x', { bind: { tenant: 'tid' } }), get('/t/:tenant/:y', { bind: { tenant: 'tid' } })], {}, [['info', 'overlap', [0, 1]]]],
   ['same bindings: one from the table-wide option, one from the rule', [get('/t/:tenant/x'), get('/t/:tenant/:y', { bind: { tenant: 'tid' } })], { bind: { tenant: 'tid' } }, [['info', 'overlap', [0, 1]]]],
   ['same bindings, the same param in the same segment of different-looking patterns', [get('/t/:tenant{/x}'), get('/t/:tenant/:y')], { bind: { tenant: 'tid' } }, [['info', 'overlap', [0, 1]]]],
@@ -72,21 +81,33 @@ describe('binding messages', () => {
   test.each<[string, RouteRule[], CompileOptions, string]>([
     [
       'same scopes, bound vs not bound',
-      [get('/t/:tenant/x', { bind: { tenant: 'tid' } }), get('/t/:tenant/:y')],
+      [get('/t/:tenant/x/:q', { bind: { tenant: 'tid' } }), get('/t/:tenant/:y/q')],
       {},
-      '#0 GET /t/:tenant/x and #1 GET /t/:tenant/:y can match the same requests with the same scopes (t.read) but bind differently: :tenant = claim tid vs no binding',
+      '#0 GET /t/:tenant/x/:q and #1 GET /t/:tenant/:y/q can match the same requests with the same scopes (t.read) but bind differently: :tenant = claim tid vs no binding',
     ],
     [
       'same scopes, different claims',
-      [get('/t/:tenant/x', { bind: { tenant: 'tid' } }), get('/t/:tenant/:y', { bind: { tenant: 'org' } })],
+      [get('/t/:tenant/x/:q', { bind: { tenant: 'tid' } }), get('/t/:tenant/:y/q', { bind: { tenant: 'org' } })],
       {},
-      '#0 GET /t/:tenant/x and #1 GET /t/:tenant/:y can match the same requests with the same scopes (t.read) but bind differently: :tenant = claim tid vs :tenant = claim org',
+      '#0 GET /t/:tenant/x/:q and #1 GET /t/:tenant/:y/q can match the same requests with the same scopes (t.read) but bind differently: :tenant = claim tid vs :tenant = claim org',
     ],
     [
       'different scopes: the whole requirements, bindings included',
-      [get('/t/:tenant/x', { bind: { tenant: 'tid' } }), get('/t/:tenant/:y', { scopes: ['t.write'] })],
+      [get('/t/:tenant/x/:q', { bind: { tenant: 'tid' } }), get('/t/:tenant/:y/q', { scopes: ['t.write'] })],
       {},
-      '#0 GET /t/:tenant/x and #1 GET /t/:tenant/:y can match the same requests but require t.read, :tenant = claim tid vs t.write',
+      '#0 GET /t/:tenant/x/:q and #1 GET /t/:tenant/:y/q can match the same requests but require t.read, :tenant = claim tid vs t.write',
+    ],
+    [
+      'general first: the later rule is never reached',
+      [get('/t/:tenant/:y'), get('/t/:tenant/x', { scopes: ['t.write'], bind: { tenant: 'tid' } })],
+      {},
+      '#0 GET /t/:tenant/:y and #1 GET /t/:tenant/x can match the same requests but require t.read vs t.write, :tenant = claim tid; #1 is never reached (#0 matches every request it matches): put the more specific rule first',
+    ],
+    [
+      'specific first: the earlier rule answers what both match',
+      [get('/users/me', { scopes: ['profile'] }), get('/users/:id', { bind: { id: 'sub' } })],
+      {},
+      '#0 GET /users/me comes before #1 GET /users/:id, which matches every request it matches: #0 answers those (profile), #1 the rest (t.read, :id = claim sub). Keep the specific route first wherever the routes are registered',
     ],
     [
       'same bindings: named in the harmless overlap',
@@ -105,7 +126,7 @@ describe('binding messages', () => {
   });
 
   test('compileRoutes refuses a bindings-only conflict and names both requirements', () => {
-    expect(() => compileRoutes([get('/t/:tenant/x', { bind: { tenant: 'tid' } }), get('/t/:tenant/:y')])).toThrow(
+    expect(() => compileRoutes([get('/t/:tenant/x/:q', { bind: { tenant: 'tid' } }), get('/t/:tenant/:y/q')])).toThrow(
       expect.objectContaining({ code: 'ERR_AMBIGUOUS_ROUTES', message: expect.stringContaining('(t.read, :tenant = claim tid vs t.read)') }),
     );
   });
@@ -129,9 +150,9 @@ test('the Dynamic table with its environment binding: still no error', () => {
 });
 
 test('messages name the rules and the requirements; toString lists them', () => {
-  const report = analyzeRoutes([{ method: 'GET', path: '/a/:x', scopes: ['a'] }, { method: 'GET', path: '/a/b', public: true }]);
+  const report = analyzeRoutes([{ method: 'GET', path: '/a/:x/c', scopes: ['a'] }, { method: 'GET', path: '/a/b/:y', public: true }]);
   expect(report.ok).toBe(false);
-  expect(report.findings[0]!.message).toBe('#0 GET /a/:x and #1 GET /a/b can match the same requests but require a vs public');
+  expect(report.findings[0]!.message).toBe('#0 GET /a/:x/c and #1 GET /a/b/:y can match the same requests but require a vs public');
   expect(report.toString()).toMatch(/^error   ambiguous/);
 });
 

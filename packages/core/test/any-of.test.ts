@@ -5,7 +5,7 @@ const table = compileRoutes([
   { method: 'GET', path: '/reports/:id', anyOf: [['reports.read'], ['admin', 'audit'], ['reports.read', 'extra']] },
   { method: 'POST', path: '/reports', anyOf: [['reports.write', 'reports.read'], ['admin']] },
   { method: 'GET', path: '/me', anyOf: [['x'], []] },
-]);
+], { readAllScope: 'all.read' });
 
 describe.each<[string, string, string | null, boolean, string, string[], string[]]>([
   ['GET', '/reports/1', 'reports.read', true, 'scope', ['reports.read'], []],

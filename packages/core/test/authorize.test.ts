@@ -9,7 +9,11 @@ import {
   ForbiddenError,
   InvalidRequestError,
   UnauthorizedError,
+  type Authorization,
+  type Decision,
+  type MatchedAuthorization,
   type ScopeGateError,
+  type UnmatchedAuthorization,
 } from '@scopegate/core';
 import { HS_SECRET, sign } from './support/keys';
 
@@ -75,9 +79,46 @@ test('allowed: the decision, the verified token and the params', async () => {
   expect((await authorize(verifier, table, { method: 'GET', path: '/me', authorization: `Bearer ${token}` })).decision?.reason).toBe('authenticated');
 });
 
-test('unmatched: allow lets unknown routes through without reading a token', async () => {
+test("unmatched: 'next' (scopeGate's word) lets unknown routes through without reading a token", async () => {
+  const a = await authorize(verifier, table, { method: 'GET', path: '/nowhere' }, { unmatched: 'next' });
+  expect(a).toMatchObject({ decision: null, rule: null, token: null, rawToken: null });
+  expect({ ...a.params }).toEqual({});
+  // A covered route is still decided, and its result narrows to one with a decision.
+  const token = await sign(HS_SECRET, { scope: 'users.read' });
+  const b = await authorize(verifier, table, { method: 'GET', path: '/users/1', authorization: `Bearer ${token}` }, { unmatched: 'next' });
+  if (b.rule === null) throw new Error('matched a rule');
+  expect(b.decision.reason).toBe('scope'); // no `?.`: decision is not nullable once rule is set
+  expect(b.rule.path).toBe('/users/:id');
+});
+
+test("unmatched: 'allow' is kept as a deprecated alias of 'next'", async () => {
   const a = await authorize(verifier, table, { method: 'GET', path: '/nowhere' }, { unmatched: 'allow' });
   expect(a).toMatchObject({ decision: null, rule: null, token: null });
+});
+
+test("unmatched: 'deny' (the default), and any other value, refuses unknown routes after authentication", async () => {
+  const token = await sign(HS_SECRET, { scope: 'users.read' });
+  for (const unmatched of ['deny', undefined, 'bogus'] as const) {
+    const e = await authorize(verifier, table, { method: 'GET', path: '/nowhere', authorization: `Bearer ${token}` }, { unmatched: unmatched as 'deny' }).then(
+      () => null,
+      (err: unknown) => err as ScopeGateError,
+    );
+    expect(e).toBeInstanceOf(ForbiddenError);
+    expect(e!.code).toBe('ERR_NO_ROUTE');
+  }
+});
+
+test('the result type: decision is set whenever rule is (a discriminated union on rule)', async () => {
+  const a: Authorization = await authorize(verifier, table, { method: 'GET', path: '/healthz' });
+  if (a.rule !== null) {
+    const d: Decision = a.decision; // compiles: a MatchedAuthorization
+    expect(d.reason).toBe('public');
+  } else {
+    const none: null = a.decision; // compiles: an UnmatchedAuthorization
+    expect(none).toBeNull();
+  }
+  const m: MatchedAuthorization | UnmatchedAuthorization = a;
+  expect(m.rule?.path).toBe('/healthz');
 });
 
 test.each([

@@ -14,7 +14,7 @@ const table = compileRoutes(
     { method: 'GET', path: '/t/:tenant/status', public: true },
     { method: 'GET', path: '/me', scopes: [] },
   ],
-  { bind: { tenant: 'tid' } },
+  { bind: { tenant: 'tid' }, readAllScope: 'all.read' },
 );
 
 type Row = [name: string, method: string, path: string, scopes: string | null, claims: Record<string, unknown> | undefined, reason: DecisionReason, binding: string | null];

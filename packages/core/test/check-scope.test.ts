@@ -8,7 +8,7 @@ const table = compileRoutes([
   { method: 'POST', path: '/users/:userId/keys', scopes: ['users.write', 'keys.write'] },
   { method: 'HEAD', path: '/probe', scopes: ['probe'] },
   { method: 'GET', path: '/files/*path', scopes: ['files.read'] },
-]);
+], { readAllScope: 'all.read' }); // opted in: the read-all rows below
 
 type Row = [string, string, string | string[] | null, boolean, DecisionReason, string[]];
 

@@ -8,6 +8,10 @@ const cases: Case[] = [
   ['bad pattern syntax', [ok, { method: 'GET', path: '/users/(', scopes: [] }], undefined, 'ERR_INVALID_PATTERN', /rule #1 \(GET "\/users\/\("\): invalid pattern: Unexpected \(/],
   ['unclosed group', [{ method: 'GET', path: '/a{/b', scopes: [] }], undefined, 'ERR_INVALID_PATTERN', /rule #0 .*expected }/],
   ['param without name', [{ method: 'GET', path: '/a/:', scopes: [] }], undefined, 'ERR_INVALID_PATTERN', /Missing parameter name/],
+  // Express 4 syntax: path-to-regexp's message, then the Express 5 spelling.
+  ['Express 4 optional param', [{ method: 'GET', path: '/users/:id?', scopes: [] }], undefined, 'ERR_INVALID_PATTERN', /: Unexpected \? at index 10: .*\. Express 4 syntax: write "\/:id\?" as "\{\/:id\}" \(an optional param in Express 5\)$/],
+  ['Express 4 bare wildcard', [{ method: 'GET', path: '/files/*', scopes: [] }], undefined, 'ERR_INVALID_PATTERN', /Express 4 syntax: write "\/files\/\*" as "\/files\/\*path"/],
+  ['Express 4 inline regexp', [{ method: 'GET', path: '/:id(\\d+)', scopes: [] }], undefined, 'ERR_INVALID_PATTERN', /Express 4 syntax: write ":id\(\\d\+\)" as ":id" \(Express 5 takes no inline regexps/],
   ['two captures with no text between', [{ method: 'GET', path: '/:a:b', scopes: [] }], undefined, 'ERR_INVALID_PATTERN', /Missing text before "b"/],
   ['path not a string', [{ method: 'GET', path: 42, scopes: [] }], undefined, 'ERR_INVALID_PATTERN', /path must be a string/],
   ['empty method', [{ method: '', path: '/a', scopes: [] }], undefined, 'ERR_INVALID_METHOD', /rule #0 .*invalid method ""/],
@@ -24,6 +28,18 @@ const cases: Case[] = [
   ['neither scopes nor public', [{ method: 'GET', path: '/a' }], undefined, 'ERR_NO_REQUIREMENT', /give scopes/],
   ['rule not an object', [null], undefined, 'ERR_INVALID_RULE', /rule #0/],
   ['ambiguous param vs static', [{ method: 'GET', path: '/waas/:walletId', scopes: ['a'] }, { method: 'GET', path: '/waas/policies', scopes: ['b'] }], undefined, 'ERR_AMBIGUOUS_ROUTES', /rule #0 \(GET "\/waas\/:walletId"\).*\(rule #1 \(GET "\/waas\/policies"\)\)/],
+  // General before specific: the later rule is never reached. The message says so, and how to fix it.
+  ['general before specific: /users/:id, then /users/me', [{ method: 'GET', path: '/users/:id', scopes: ['users.read'] }, { method: 'GET', path: '/users/me', scopes: ['profile'] }], undefined, 'ERR_AMBIGUOUS_ROUTES', /^rule #0 \(GET "\/users\/:id"\): matches every request a later rule matches, with different requirements \(users\.read vs profile\): the later rule could never be reached .*Put the more specific rule first .*\(rule #1 \(GET "\/users\/me"\)\)$/],
+  ['general before specific through a wildcard', [{ method: 'GET', path: '/files/*path', scopes: ['a'] }, { method: 'GET', path: '/files/readme.md', public: true }], undefined, 'ERR_AMBIGUOUS_ROUTES', /could never be reached.*Put the more specific rule first/],
+  ['the same pattern under other param names: the later one is never reached', [{ method: 'GET', path: '/users/:id', scopes: ['a'] }, { method: 'GET', path: '/users/:userId', scopes: ['b'] }], undefined, 'ERR_AMBIGUOUS_ROUTES', /could never be reached/],
+  ['equal patterns for a shared method, even when the later rule has another method too', [{ method: 'GET', path: '/users/:id', scopes: ['a'] }, { method: ['GET', 'DELETE'], path: '/users/:userId', scopes: ['b'] }], undefined, 'ERR_AMBIGUOUS_ROUTES', /could never be reached/],
+  ['general before specific, the specific one bound to a claim', [{ method: 'GET', path: '/t/:tenant/:page', scopes: ['a'] }, { method: 'GET', path: '/t/:tenant/home', scopes: ['a'], bind: { tenant: 'tid' } }], undefined, 'ERR_AMBIGUOUS_ROUTES', /\(a vs a, :tenant = claim tid\): the later rule could never be reached/],
+  // Partial overlaps: each matches requests the other does not.
+  ['partial overlap', [{ method: 'GET', path: '/a/:x/c', scopes: ['a'] }, { method: 'GET', path: '/a/b/:y', scopes: ['b'] }], undefined, 'ERR_AMBIGUOUS_ROUTES', /^rule #0 .*different requirements \(a vs b\), and neither pattern is contained in the other: Express would decide by registration order.*\/users\/me before \/users\/:id/],
+  ['partial: a trailing slash the later rule does not take twice', [{ method: 'GET', path: '/users/me/', scopes: ['a'] }, { method: 'GET', path: '/users/:id', scopes: ['b'] }], undefined, 'ERR_AMBIGUOUS_ROUTES', /neither pattern is contained/],
+  ['partial: an optional part of the earlier rule overlaps only in part', [{ method: 'GET', path: '/users/:id{/edit}', scopes: ['a'] }, { method: 'GET', path: '/users/me/:x', scopes: ['b'] }], undefined, 'ERR_AMBIGUOUS_ROUTES', /neither pattern is contained/],
+  // Not provable (a later rule of two captures in one segment, an earlier one with a param): kept as an error.
+  ['not proven contained: a param inside a two-capture segment', [{ method: 'GET', path: '/f/:name.json', scopes: ['a'] }, { method: 'GET', path: '/f/:base.:ext', scopes: ['b'] }], undefined, 'ERR_AMBIGUOUS_ROUTES', /neither pattern is contained/],
   ['ambiguous through HEAD served by GET', [{ method: 'GET', path: '/a/:id', scopes: ['a'] }, { method: 'HEAD', path: '/a/x', scopes: ['b'] }], undefined, 'ERR_AMBIGUOUS_ROUTES', /rule #1 \(HEAD/],
   ['ambiguous public vs scoped', [{ method: 'GET', path: '/docs/*rest', public: true }, { method: 'GET', path: '/docs/private', scopes: ['a'] }], undefined, 'ERR_AMBIGUOUS_ROUTES', /public vs a/],
   ['ambiguous through case folding', [{ method: 'GET', path: '/Admin', scopes: ['a'] }, { method: 'GET', path: '/admin/', scopes: ['b'] }], undefined, 'ERR_AMBIGUOUS_ROUTES', /rule #0/],
@@ -53,7 +69,8 @@ const cases: Case[] = [
   ['ambiguous: the same binding on another segment of the path', [{ method: 'GET', path: '/a/:x/c', scopes: ['a'], bind: { x: 'tid' } }, { method: 'GET', path: '/a/b/:x', scopes: ['a'], bind: { x: 'tid' } }], undefined, 'ERR_AMBIGUOUS_ROUTES', /\(a, :x = claim tid in both, but a bound param is not the same part of the path in each\)/],
   // A name repeated in a pattern: a match keeps the last occurrence, so that one is what the binding reads.
   ['ambiguous: a repeated bound name reads its last segment', [{ method: 'GET', path: '/orgs/:tenant/:tenant', scopes: ['r'], bind: { tenant: 'tid' } }, { method: 'GET', path: '/orgs/:tenant/:report', scopes: ['r'], bind: { tenant: 'tid' } }], undefined, 'ERR_AMBIGUOUS_ROUTES', /not the same part of the path/],
-  ['ambiguous: a repeated bound name whose last occurrence is in a mixed segment', [{ method: 'GET', path: '/a/:id/:id.json', scopes: ['r'], bind: { id: 'tid' } }, { method: 'GET', path: '/a/:id/:file', scopes: ['r'], bind: { id: 'tid' } }], undefined, 'ERR_AMBIGUOUS_ROUTES', /not the same part of the path/],
+  // …and in a mixed segment: the specific rule first is fine (see below), the other way round is not.
+  ['ambiguous: a repeated bound name whose last occurrence is in a mixed segment, general first', [{ method: 'GET', path: '/a/:id/:file', scopes: ['r'], bind: { id: 'tid' } }, { method: 'GET', path: '/a/:id/:id.json', scopes: ['r'], bind: { id: 'tid' } }], undefined, 'ERR_AMBIGUOUS_ROUTES', /not the same part of the path in each\): the later rule could never be reached/],
   ['ambiguous: a bound param after a wildcard', [{ method: 'GET', path: '/f/*p/:x', scopes: ['a'], bind: { x: 'tid' } }, { method: 'GET', path: '/f/*q/:x', scopes: ['a'], bind: { x: 'tid' } }], undefined, 'ERR_AMBIGUOUS_ROUTES', /not the same part of the path/],
   ['ambiguous: same scopes, bound to other claims', [{ method: 'GET', path: '/t/:tenant', scopes: ['a'], bind: { tenant: 'tid' } }, { method: 'GET', path: '/t/:org', scopes: ['a'], bind: { org: 'org' } }], undefined, 'ERR_AMBIGUOUS_ROUTES', /:tenant = claim tid vs a, :org = claim org/],
 ];
@@ -83,12 +100,39 @@ const allowed: Allowed[] = [
   ['disjoint suffixes', [{ method: 'GET', path: '/f/:name.json', scopes: ['a'] }, { method: 'GET', path: '/f/:name.xml', scopes: ['b'] }], undefined],
   ['a param never matches an empty segment', [{ method: 'GET', path: '/a/:x/b', scopes: ['a'] }, { method: 'GET', path: '/a//b', scopes: ['b'] }], undefined],
   ['scope order does not matter', [{ method: 'GET', path: '/a/:x', scopes: ['a', 'b'] }, { method: 'GET', path: '/a/y', scopes: ['b', 'a'] }], undefined],
+  // Specific first: the earlier rule's pattern is contained in the later one's; it answers what both match.
+  ['/users/me before /users/:id', [{ method: 'GET', path: '/users/me', scopes: ['profile'] }, { method: 'GET', path: '/users/:id', scopes: ['users.read'] }], undefined],
+  ['specific first, case-folded', [{ method: 'GET', path: '/USERS/Me', scopes: ['profile'] }, { method: 'GET', path: '/users/:id', scopes: ['users.read'] }], undefined],
+  ['specific first, strict', [{ method: 'GET', path: '/users/me/', scopes: ['profile'] }, { method: 'GET', path: '/users/:id/', scopes: ['users.read'] }], { strict: true }],
+  ['a public rule before a scoped one', [{ method: 'GET', path: '/files/readme.md', public: true }, { method: 'GET', path: '/files/*path', scopes: ['files.read'] }], undefined],
+  ['a chain: each rule contained in the next', [{ method: 'GET', path: '/a/b/c', scopes: ['1'] }, { method: 'GET', path: '/a/:x/c', scopes: ['2'] }, { method: 'GET', path: '/a/*rest', scopes: ['3'] }], undefined],
+  ['plain text inside a two-capture segment', [{ method: 'GET', path: '/f/report.pdf', scopes: ['a'] }, { method: 'GET', path: '/f/:name.:ext', scopes: ['b'] }], undefined],
+  ['a mixed segment inside a param', [{ method: 'GET', path: '/f/:name.json', scopes: ['a'] }, { method: 'GET', path: '/f/:file', scopes: ['b'] }], undefined],
+  ['only the overlapping optional form must be contained', [{ method: 'GET', path: '/users/me{/x}', scopes: ['a'] }, { method: 'GET', path: '/users/:id', scopes: ['b'] }], undefined],
+  ['a later rule with an optional group that contains the earlier one', [{ method: 'GET', path: '/docs/faq', scopes: ['a'] }, { method: 'GET', path: '/docs{/:page}', scopes: ['b'] }], undefined],
+  // /a/ matches /a/ (taken by /a with its optional slash) and /a// (by /a/*v only): neither form alone contains it.
+  ['the earlier rule covered only by the union of the later one\'s optional forms', [{ method: 'GET', path: '/a/', scopes: ['a'] }, { method: 'GET', path: '/a{/*v}', scopes: ['b'] }], undefined],
+  ['different bindings, specific first', [{ method: 'GET', path: '/t/:tenant/x', scopes: ['a'], bind: { tenant: 'tid' } }, { method: 'GET', path: '/t/:tenant/:y', scopes: ['a'] }], undefined],
+  ['a repeated bound name, specific first', [{ method: 'GET', path: '/a/:id/:id.json', scopes: ['r'], bind: { id: 'tid' } }, { method: 'GET', path: '/a/:id/:file', scopes: ['r'], bind: { id: 'tid' } }], undefined],
+  ['contained for GET, other methods apart', [{ method: 'GET', path: '/users/me', scopes: ['a'] }, { method: ['GET', 'DELETE'], path: '/users/:id', scopes: ['b'] }], undefined],
 ];
 
 describe.each(allowed)('compiles: %s', (_name, rules, options) => {
   test('no error', () => {
     expect(compileRoutes(rules, options).rules).toHaveLength(rules.length);
   });
+});
+
+test('specific first: the first rule answers what both match, the later one the rest', () => {
+  const table = compileRoutes([
+    { method: 'GET', path: '/users/me', scopes: ['profile'] },
+    { method: 'GET', path: '/users/:id', scopes: ['users.read'] },
+  ]);
+  expect(table.match('GET', '/users/me')?.rule.index).toBe(0);
+  expect(table.match('GET', '/USERS/ME/')?.rule.index).toBe(0);
+  expect(table.match('HEAD', '/users/me')?.rule.index).toBe(0);
+  expect(table.match('GET', '/users/42')).toMatchObject({ rule: { index: 1 }, params: { id: '42' } });
+  expect(table.match('GET', '/users/me2')?.rule.index).toBe(1);
 });
 
 describe('bindings that compile', () => {

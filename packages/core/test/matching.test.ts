@@ -90,12 +90,14 @@ test('a compiled table is immutable and exposes its rules', () => {
   expect(Object.isFrozen(table.rules)).toBe(true);
   expect(Object.isFrozen(table.rules[0])).toBe(true);
   expect(table.rules.map((r) => r.path)).toEqual(rules.map((r) => r.path));
-  expect(table.options).toEqual({ caseSensitive: false, strict: false, readAllScope: 'all.read', knownScopes: null, bind: {} });
+  // No read-all scope unless the table opts in.
+  expect(table.options).toEqual({ caseSensitive: false, strict: false, readAllScope: null, knownScopes: null, bind: {} });
 });
 
 test('toString prints the tree with methods and scopes', () => {
   const text = compileRoutes(rules).toString();
-  expect(text).toContain('RouteTable: 7 rules (case-insensitive, optional trailing slash, read-all scope all.read)');
+  expect(text).toContain('RouteTable: 7 rules (case-insensitive, optional trailing slash, no read-all scope)');
+  expect(compileRoutes(rules, { readAllScope: 'all.read' }).toString()).toContain('read-all scope all.read)');
   expect(text).toMatch(/users\n(.*\n)*.*:id +\[GET → r +#0\]/);
   expect(text).toContain('~ /*path');
 });

@@ -1,7 +1,9 @@
 /**
  * Property test on the lookup bench's table shapes (bench/lib/table-shapes.js): wide fan-outs of
  * names sharing a prefix, a suffix or a length, versioned and generated names, deep paths, params
- * at every level, mixed segments and wildcards, case-sensitive and strict tables. On each, lookup
+ * at every level, mixed segments and wildcards, case-sensitive and strict tables, and specific
+ * rules before the general ones containing them with other scopes (`/users/me` before
+ * `/users/:id`, `readme.md` before `*path`, `summary.csv` before `:file.:ext`). On each, lookup
  * answers as Express's router would, modelled as in differential.test.ts: a first-match scan of
  * path-to-regexp 8 `match()` functions in rule order (GET handles HEAD; `sensitive`/`trailing`
  * from the table's options; a decode error in a matching route ends the scan in a 400). Requests
@@ -19,10 +21,11 @@ const VARIANTS = 3;
 /** Requests from the generator per shape: 13 shapes × 64 × (1 + 3) ≈ 3,300 by default. */
 const BASE = process.env.FUZZ_RUNS ? Math.max(8, Math.ceil(Number(process.env.FUZZ_RUNS) / SHAPE_NAMES.length / (1 + VARIANTS))) : 64;
 /** At 10,000 rules, a few shapes and fewer requests: building 10,000 matchers is the cost. */
-const BIG_SHAPES = ['shared-prefix', 'same-length', 'params', 'random-cs-strict', 'mixed-cs'];
+const BIG_SHAPES = ['shared-prefix', 'same-length', 'params', 'random-cs-strict', 'mixed-cs', 'specific-first'];
 const BIG_BASE = process.env.FUZZ_RUNS ? BASE : 24;
 
-type Expected = { index: number; params: Record<string, unknown> | 'bad-path' } | null;
+/** `shadowing`: a later rule with other scopes matches too (the first one must win). */
+type Expected = { index: number; params: Record<string, unknown> | 'bad-path'; shadowing?: boolean } | null;
 
 function expressScan(rules: readonly RouteRule[], options: ShapeOptions) {
   const matchers = rules.map((rule) => match(rule.path, { sensitive: options.caseSensitive, trailing: !options.strict, end: true, decode: decodeURIComponent }));
@@ -39,7 +42,19 @@ function expressScan(rules: readonly RouteRule[], options: ShapeOptions) {
         errorFirst = true;
         continue;
       }
-      if (m && handles) return { index: i, params: { ...m.params } };
+      if (m && handles) {
+        const scopes = JSON.stringify(rules[i]!.scopes ?? null);
+        const shadowing = rules.some((later, j) => {
+          if (j <= i || JSON.stringify(later.scopes ?? null) === scopes) return false;
+          if (!(methods[j]!.includes(method) || (method === 'HEAD' && methods[j]!.includes('GET')))) return false;
+          try {
+            return matchers[j]!(path) !== false;
+          } catch {
+            return false;
+          }
+        });
+        return { index: i, params: { ...m.params }, shadowing };
+      }
     }
     return errorFirst ? { index: -1, params: 'bad-path' } : null;
   };
@@ -80,7 +95,7 @@ function compare(shape: TableShape, seed: number) {
   const scan = expressScan(shape.rules, shape.options);
   const r = makeRandom(seed);
   const disagreements: unknown[] = [];
-  const count = { requests: 0, matched: 0, badPath: 0, noRoute: 0 };
+  const count = { requests: 0, matched: 0, badPath: 0, noRoute: 0, firstOfOverlap: 0 };
   const check = (method: string, path: string) => {
     count.requests++;
     const expected = scan(method, path);
@@ -90,6 +105,7 @@ function compare(shape: TableShape, seed: number) {
     if (want === 'no-route') count.noRoute++;
     else if (want === 'bad-path') count.badPath++;
     else count.matched++;
+    if (expected?.shadowing) count.firstOfOverlap++;
     if (want !== have) disagreements.push({ method, path, expected: want, got: have });
     else if (got.kind === 'match' && expected && expected.params !== 'bad-path') {
       const params = { ...got.params };
@@ -113,6 +129,8 @@ describe.each(SHAPE_NAMES.map((name) => [name]))('table shape %s', (name) => {
     expect(count.requests).toBe(BASE * (1 + VARIANTS));
     expect(count.matched).toBeGreaterThan(count.requests / 8);
     expect(count.noRoute).toBeGreaterThan(count.requests / 10);
+    // Where specific rules come first, requests a later rule with other scopes also matches go to the first.
+    if (name === 'specific-first') expect(count.firstOfOverlap).toBeGreaterThan(count.requests / 20);
     if (process.env.FUZZ_RUNS) console.log(`table shape ${name}: ${JSON.stringify(count)}, 0 disagreements`);
   });
 

@@ -10,7 +10,8 @@ import { dynamicScopeNames } from './scopes';
 export const DYNAMIC_ENVIRONMENT_CLAIM = 'environment_id';
 
 /**
- * Dynamic's route table, compiled: `all.read` grants every GET (and HEAD) route, any scope
+ * Dynamic's route table, compiled: `all.read` grants every GET (and HEAD) route (named here
+ * explicitly: `compileRoutes` has no read-all scope unless one is given), any scope
  * outside the 18 of `TokenScopes` is refused at compile time, and `:environmentId` is bound to
  * the token's `environment_id` claim on every rule that has it.
  *

@@ -54,8 +54,10 @@ export interface ScopeGateOptions {
 }
 
 /**
- * Express 5 middleware enforcing a route table's scopes on bearer JWTs. Mount it before the
- * routes it protects; it matches `req.path` as Express computes it where the gate is mounted.
+ * Express middleware (Express 5, and Express 4.21+) enforcing a route table's scopes on bearer
+ * JWTs. Mount it before the routes it protects; it matches `req.path` as Express computes it
+ * where the gate is mounted. The table routes with Express 5 semantics: under Express 4, write
+ * the app's routes so that they match the same requests (see the README's Express 4 section).
  *
  * @example
  * import express from 'express';
@@ -83,7 +85,7 @@ export function scopeGate(options: ScopeGateOptions): RequestHandler {
   if (mode !== 'enforce' && mode !== 'report') throw new ConfigError(`mode must be 'enforce' or 'report'`);
   const onDecision = options.onDecision;
   if (onDecision !== undefined && typeof onDecision !== 'function') throw new ConfigError('onDecision must be a function');
-  const authorizeOptions = { realm, unmatched: unmatched === 'next' ? ('allow' as const) : ('deny' as const) };
+  const authorizeOptions = { realm, unmatched };
 
   /** The request passed: set req.auth and report. Throws if onDecision does. */
   function allow(req: Request, slot: AuthSlot | null, path: string, auth: Authorization): void {

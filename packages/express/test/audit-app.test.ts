@@ -120,3 +120,28 @@ test.each([
 ])('samplePath(%j) = %j', (pattern, sample) => {
   expect(samplePath(pattern)).toBe(sample);
 });
+
+test('order: a specific rule first in the table, the general route first in the app, is an error naming both routes', () => {
+  // Compiles once core lets a specific rule precede a general one containing it (first rule wins).
+  const table = compileRoutes([
+    { method: 'GET', path: '/users/me', scopes: ['me.read'] },
+    { method: ['GET', 'PUT'], path: '/users/:id', scopes: ['users.write'] },
+  ]);
+  const inOrder = express();
+  inOrder.get('/users/me', noop);
+  inOrder.route('/users/:id').get(noop).put(noop);
+  expect(auditApp(inOrder, table).order).toEqual([]);
+  expect(auditApp(inOrder, table).ok).toBe(true);
+
+  const reversed = express();
+  reversed.route('/users/:id').get(noop).put(noop);
+  reversed.get('/users/me', noop);
+  const report = auditApp(reversed, table);
+  expect(report.ok).toBe(false);
+  expect(report.order.map((o) => [o.method, o.path, o.rule.index, o.runs.path, o.runsRule?.index, o.shadowed.map((r) => r.path)])).toEqual([['GET', '/users/me', 0, '/users/:id', 1, ['/users/me']]]);
+  expect(report.toString()).toContain(
+    '  order      GET /users/me: the gate checks rule #0 /users/me (me.read), but Express runs /users/:id (rule #1: users.write), registered before /users/me: register that route first',
+  );
+  // PUT /users/me is rule #1's in the table and the :id route's in the app: in order.
+  expect(report.order.some((o) => o.method === 'PUT')).toBe(false);
+});

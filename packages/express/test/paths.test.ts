@@ -34,7 +34,8 @@ async function startApp(options: Options): Promise<http.Server> {
       next();
     });
   }
-  app.use(scopeGate({ routes: compileRoutes(rules, options), verifier: { algorithms: ['HS256'], secret: HS_SECRET } }));
+  // Opted in to all.read, so the read-all token below reaches GET and HEAD handlers (and only those).
+  app.use(scopeGate({ routes: compileRoutes(rules, { ...options, readAllScope: 'all.read' }), verifier: { algorithms: ['HS256'], secret: HS_SECRET } }));
   rules.forEach((rule, index) => {
     const route = app.route(rule.path);
     for (const m of [rule.method].flat()) {

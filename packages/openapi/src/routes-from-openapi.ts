@@ -121,9 +121,14 @@ function basePathOf(doc: OpenApiDocument): string {
  * (as `openApiWithScopes` writes it) → `bind: { param: claim }`. What cannot be expressed is
  * reported in `warnings` and the operation left out (so the gate denies it).
  *
+ * Rules come in the document's order, except that a concrete path comes before a templated one
+ * that matches it (`/users/me` before `/users/{id}`, wherever the document lists them), as OpenAPI
+ * matches paths: the table's first matching rule wins, so the concrete path's security applies to
+ * its requests. Register the routes in that order in the app too (`auditApp` checks it).
+ *
  * @example
  * const { rules, warnings } = routesFromOpenApi(readFileSync('openapi.yaml', 'utf8'));
- * const table = compileRoutes(rules);
+ * const table = compileRoutes(rules); // no read-all scope: only the spec's own scopes grant anything
  */
 export function routesFromOpenApi(input: OpenApiDocument | string, options: ImportOptions = {}): OpenApiImport {
   const doc = typeof input === 'string' ? parseOpenApiText(input) : asDocument(input);
@@ -131,6 +136,8 @@ export function routesFromOpenApi(input: OpenApiDocument | string, options: Impo
   const rules: RouteRule[] = [];
   const scheme = pickScheme(doc, options.scheme, warnings);
   const prefix = options.basePath === 'keep' ? basePathOf(doc) : '';
+  // Each path's rules, in concrete-before-templated order (see `concreteFirst`).
+  const groups: { path: string; rules: RouteRule[] }[] = [];
 
   for (const [rawPath, rawItem] of Object.entries(doc.paths ?? {})) {
     let item = rawItem as Record<string, unknown> | undefined;
@@ -145,6 +152,8 @@ export function routesFromOpenApi(input: OpenApiDocument | string, options: Impo
     }
     if (!item || typeof item !== 'object') continue;
     const path = prefix + openApiPathToPattern(rawPath);
+    const group = { path: rawPath, rules: [] as RouteRule[] };
+    concreteFirst(groups, group);
     for (const method of HTTP_METHODS) {
       const op = item[method] as Record<string, unknown> | undefined;
       if (!op || typeof op !== 'object') continue;
@@ -163,7 +172,7 @@ export function routesFromOpenApi(input: OpenApiDocument | string, options: Impo
           warnings.push({ location, message: 'x-scopegate-bindings on a public operation (no token is read): operation left out (requests to it are denied)' });
           continue;
         }
-        rules.push({ ...base, public: true });
+        group.rules.push({ ...base, public: true });
         continue;
       }
       const alternatives: string[][] = [];
@@ -185,10 +194,42 @@ export function routesFromOpenApi(input: OpenApiDocument | string, options: Impo
         warnings.push({ location, message: 'no security requirement the gate can check: operation left out (requests to it are denied)' });
         continue;
       }
-      rules.push(alternatives.length === 1 ? { ...base, scopes: alternatives[0]! } : { ...base, anyOf: alternatives });
+      group.rules.push(alternatives.length === 1 ? { ...base, scopes: alternatives[0]! } : { ...base, anyOf: alternatives });
     }
   }
+  for (const g of groups) rules.push(...g.rules);
   return { rules, warnings };
+}
+
+/**
+ * Insert `group` before the first group whose path it is an instance of (see `instanceOf`), else
+ * at the end. Keeps the invariant that no path comes after a templated path it instantiates:
+ * anything more concrete than `group` is already before every path `group` instantiates.
+ */
+function concreteFirst(groups: { path: string }[], group: { path: string }): void {
+  const at = groups.findIndex((g) => instanceOf(group.path, g.path));
+  if (at === -1) groups.push(group);
+  else groups.splice(at, 0, group);
+}
+
+/**
+ * Is `path` a strictly more concrete form of `templated` (OpenAPI: "concrete paths are matched
+ * before their templated counterparts")? As many segments; each of `templated`'s a whole
+ * `{param}`, or the same text; and at least one `{param}` where `path` has something else.
+ */
+function instanceOf(path: string, templated: string): boolean {
+  const a = path.split('/');
+  const b = templated.split('/');
+  if (a.length !== b.length) return false;
+  let more = false;
+  for (let i = 0; i < a.length; i++) {
+    const whole = /^\{[^{}]+\}$/;
+    if (whole.test(b[i]!)) {
+      if (a[i] === '') return false;
+      if (!whole.test(a[i]!)) more = true;
+    } else if (a[i] !== b[i]) return false;
+  }
+  return more;
 }
 
 /**

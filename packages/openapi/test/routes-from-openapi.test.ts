@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileRoutes } from '@scopegate/core';
-import { openApiPathToPattern, OpenApiError, routesFromOpenApi, type OpenApiDocument } from '@scopegate/openapi';
+import { checkScope, compileRoutes } from '@scopegate/core';
+import { openApiPathToPattern, OpenApiError, renderScopeReference, routesFromOpenApi, type OpenApiDocument } from '@scopegate/openapi';
 
 const seedFixture = readFileSync(join(__dirname, '../../dynamic/test/fixtures/dynamic-user-tokens-openapi-000.txt'), 'utf8');
 
@@ -112,4 +112,81 @@ test.each([
   ['/x:y', '/x\\:y'],
 ])('openApiPathToPattern(%j) = %j', (input, pattern) => {
   expect(openApiPathToPattern(input)).toBe(pattern);
+});
+
+describe("a table compiled from a user's spec has no read-all scope", () => {
+  const spec = `openapi: 3.0.3
+info: { title: Pets, version: '1' }
+components:
+  securitySchemes:
+    petstore_auth: { type: oauth2, flows: { implicit: { authorizationUrl: 'https://auth.test/', scopes: { read:pets: read, write:pets: write } } } }
+paths:
+  /pets:
+    get: { security: [{ petstore_auth: ['read:pets'] }] }
+    post: { security: [{ petstore_auth: ['write:pets'] }] }
+  /pets/mine:
+    get: { security: [{ petstore_auth: [] }] }
+  /pets/{petId}:
+    get: { security: [{ petstore_auth: ['read:pets'] }] }
+`;
+
+  test('all.read, which the spec never mentions, grants nothing (scopegate check … --scopes all.read is DENIED)', () => {
+    const { rules, warnings } = routesFromOpenApi(spec);
+    expect(warnings).toEqual([]);
+    const table = compileRoutes(rules);
+    expect(table.options.readAllScope).toBeNull();
+    for (const [method, path] of [['GET', '/pets'], ['HEAD', '/pets'], ['GET', '/pets/7'], ['POST', '/pets']]) {
+      expect(checkScope(table, { method: method!, path: path! }, 'all.read').reason).toBe('insufficient-scope');
+    }
+    expect(checkScope(table, { method: 'GET', path: '/pets' }, 'read:pets').reason).toBe('scope');
+    // A spec path listed before a templated one that contains it compiles (the first rule wins).
+    expect(checkScope(table, { method: 'GET', path: '/pets/mine' }, '').reason).toBe('authenticated');
+  });
+
+  test('the scope reference has no read-all section', () => {
+    const md = renderScopeReference(compileRoutes(routesFromOpenApi(spec).rules));
+    expect(md).not.toContain('all.read');
+    expect(md).not.toContain('Grants every GET');
+  });
+});
+
+describe('concrete paths before templated ones, as OpenAPI matches them', () => {
+  const doc = base({
+    '/users/{userId}': { get: { security: [{ bearerAuth: ['users.read'] }] }, delete: { security: [{ bearerAuth: ['users.write'] }] } },
+    '/health': { get: { security: [] } },
+    '/users/me': { get: { security: [{ bearerAuth: [] }] } },
+    '/users/{userId}/keys': { get: {} },
+    '/users/me/keys': { get: { security: [{ bearerAuth: ['keys.self'] }] } },
+    '/files/{name}.json': { get: {} },
+    '/{kind}/{id}': { get: { security: [{ bearerAuth: ['any.read'] }] } },
+  });
+
+  test('each concrete path moves before the first templated path it instantiates; the rest keep the document order', () => {
+    const { rules, warnings } = routesFromOpenApi(doc);
+    expect(warnings).toEqual([]);
+    expect(rules.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /users/me',
+      'GET /users/:userId',
+      'DELETE /users/:userId',
+      'GET /health',
+      'GET /users/me/keys',
+      'GET /users/:userId/keys',
+      'GET /files/:name.json',
+      'GET /:kind/:id',
+    ]);
+  });
+
+  test('the table compiles and the concrete path answers its own requests', () => {
+    const table = compileRoutes(routesFromOpenApi(doc).rules);
+    expect(checkScope(table, { method: 'GET', path: '/users/me' }, '').reason).toBe('authenticated');
+    expect(checkScope(table, { method: 'GET', path: '/users/42' }, '').reason).toBe('insufficient-scope');
+    expect(checkScope(table, { method: 'GET', path: '/users/me/keys' }, 'keys.self').reason).toBe('scope');
+    expect(checkScope(table, { method: 'GET', path: '/users/42/keys' }, 'keys.self').reason).toBe('insufficient-scope');
+  });
+
+  test('a partial overlap keeps the document order and stays a compile error', () => {
+    const { rules } = routesFromOpenApi(base({ '/a/{x}/c': { get: {} }, '/a/b/{y}': { get: { security: [{ bearerAuth: ['other'] }] } } }));
+    expect(rules.map((r) => r.path)).toEqual(['/a/:x/c', '/a/b/:y']);
+    expect(() => compileRoutes(rules)).toThrow(expect.objectContaining({ code: 'ERR_AMBIGUOUS_ROUTES' }));
+  });
 });

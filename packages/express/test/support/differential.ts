@@ -13,7 +13,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import fc from 'fast-check';
-import { checkScope, compileRoutes, RouteConfigError, type CompileOptions, type RouteRule, type RouteTable, type VerifierOptions } from '@scopegate/core';
+import { match } from 'path-to-regexp';
+import { analyzeRoutes, checkScope, compileRoutes, RouteConfigError, type CompileOptions, type RouteRule, type RouteTable, type VerifierOptions } from '@scopegate/core';
 import { scopeGate } from '@scopegate/express';
 import { HS_SECRET } from '../../../core/test/support/keys';
 
@@ -151,8 +152,10 @@ export function expressPathname(target: string): string | null {
 }
 
 /**
- * Make a random rule set compile: equalise requirements of ambiguous pairs, drop duplicates, and
- * drop the later of two ambiguous rules whose scopes are equal already (their bindings differ).
+ * Make a random rule set compile: equalise requirements of ambiguous pairs (partial overlaps, and
+ * a general rule before a specific one), drop duplicates, and drop the later of two ambiguous
+ * rules whose scopes are equal already (their bindings differ). A specific rule before a general
+ * one containing it compiles as it is, whatever the two require: it stays, requirements apart.
  */
 export function makeCompilable(rules: RouteRule[], options: CompileOptions): RouteRule[] {
   let list = rules.map((r) => ({ ...r }));
@@ -224,13 +227,57 @@ const ruleArb: fc.Arbitrary<RouteRule> = fc.record({
   return { method: r.method, path: r.path, scopes: r.scopes, ...(Object.keys(bind).length ? { bind } : {}) };
 });
 
+/** The parts of a generated pattern: `/word`, `/:pN`, `/:pN.:pM`, `{/w}`, `/*wN`. */
+const PART = /\{\/\w+\}|\/\*\w+|\/:p\d+\.:p\d+|\/:p\d+|\/[^/{]*/g;
+
+/**
+ * A pattern contained in `path` (every request it matches, `path` matches too, with the table's
+ * case folding where a word is re-cased), or `path` itself when the picks change nothing: params
+ * become words (`/users/:p0` → `/users/me`), a mixed segment plain text, an optional group taken
+ * or left out, a wildcard a word, a param, a deeper wildcard or two words. Some of these are
+ * contained only when the table folds case, or cannot be proven contained (a param left in a
+ * mixed segment): `makeCompilable` then equalises the pair's requirements, as for any ambiguity.
+ */
+export function specialise(path: string, picks: readonly number[]): string {
+  let i = 0;
+  return path.replace(PART, (part) => {
+    const k = picks[i++ % picks.length]!;
+    if (part.startsWith('{')) return [part.slice(1, -1), '', part][k % 3]!;
+    if (part.startsWith('/*')) return ['/me', `/:s${part.slice(3)}`, `/a${part}`, '/me/edit', part][k % 5]!;
+    if (/^\/:p\d+\.:p\d+$/.test(part)) return ['/x.y', part.replace(/\.:p\d+$/, '.json'), '/a.b', part][k % 4]!;
+    if (part.startsWith('/:')) return ['/me', `/${WORDS[k % WORDS.length]}`, part][k % 3]!;
+    return k % 4 === 0 ? part.toUpperCase() : part;
+  });
+}
+
+/**
+ * Two rules, the specific one first (its pattern `specialise`d from the general one's), with
+ * requirements of their own: the `/users/me` before `/users/:id` shape, which compiles whatever
+ * the requirements when the first is contained in the second. Usually the same methods.
+ */
+const specificFirstArb: fc.Arbitrary<RouteRule[]> = fc
+  .record({ general: ruleArb, specific: ruleArb, picks: fc.array(fc.nat(), { minLength: 6, maxLength: 6 }), sameMethods: fc.integer({ min: 0, max: 3 }).map((n) => n > 0) })
+  .map(({ general, specific, picks, sameMethods }) => {
+    const path = specialise(general.path, picks);
+    if (path === general.path) return [general];
+    const bind = specific.bind && Object.fromEntries(Object.entries(specific.bind).filter(([param]) => hasParam(path, param)));
+    const { bind: _dropped, ...rest } = specific;
+    const first: RouteRule = { ...rest, path, method: sameMethods ? general.method : specific.method, ...(bind && Object.keys(bind).length ? { bind } : {}) };
+    return [first, general];
+  });
+
 export const tableArb = fc.record({
-  rules: fc.array(ruleArb, { minLength: 1, maxLength: 8 }),
+  // Rules, and pairs of a specific rule before a general one that contains it.
+  rules: fc
+    .array(fc.oneof({ weight: 3, arbitrary: ruleArb.map((r) => [r]) }, { weight: 2, arbitrary: specificFirstArb }), { minLength: 1, maxLength: 6 })
+    .map((groups) => groups.flat().slice(0, 10)),
   options: fc.record({
     caseSensitive: fc.boolean(),
     strict: fc.boolean(),
     // Half the tables bind :p0 table-wide, as dynamicTable binds :environmentId.
     bind: fc.option(fc.constantFrom(...CLAIMS).map((claim) => ({ p0: claim })), { nil: undefined }),
+    // Half opt in to a read-all scope; in the others, a token's all.read must grant nothing.
+    readAllScope: fc.option(fc.constant('all.read'), { nil: undefined, freq: 1 }),
   }),
 });
 
@@ -372,16 +419,46 @@ export interface Tally {
   boundHandlerRan: number;
   /** The gate refused a request for a binding. */
   refusedForBinding: number;
+  /**
+   * A handler ran for a rule that comes before a later rule containing it with other
+   * requirements (`/users/me` before `/users/:id`), on a request the later rule matches too: the
+   * first rule won, as in Express.
+   */
+  specificFirstRan: number;
 }
 
-export const newTally = (): Tally => ({ requests: 0, handlerRan: 0, refusedByGate: 0, refusedByParser: 0, refusedByFirewall: 0, bypasses: 0, falseDenials: 0, disagreements: 0, boundHandlerRan: 0, refusedForBinding: 0 });
+export const newTally = (): Tally => ({ requests: 0, handlerRan: 0, refusedByGate: 0, refusedByParser: 0, refusedByFirewall: 0, bypasses: 0, falseDenials: 0, disagreements: 0, boundHandlerRan: 0, refusedForBinding: 0, specificFirstRan: 0 });
 
-/** The scopes part: what the token may do. */
-function scopesSatisfied(rule: RouteRule, method: string, scopes: string[] | null): boolean {
+type Matcher = { later: number; matches: (pathname: string) => boolean; handles: (method: string) => boolean };
+const specificFirstCache = new WeakMap<readonly RouteRule[], Map<number, Matcher[]>>();
+/** For each rule that comes first in a `contained` pair (as analyzeRoutes reports it), the later rules that contain it. */
+function specificFirstPairs(rules: readonly RouteRule[], options: CompileOptions): Map<number, Matcher[]> {
+  let pairs = specificFirstCache.get(rules);
+  if (pairs) return pairs;
+  pairs = new Map();
+  for (const f of analyzeRoutes(rules, options).findings) {
+    if (f.kind !== 'contained') continue;
+    const [first, later] = f.rules as [number, number];
+    const m = match(rules[later]!.path, { sensitive: options.caseSensitive ?? false, trailing: !(options.strict ?? false), end: true, decode: false });
+    const methods = [rules[later]!.method].flat().map((x) => x.toUpperCase());
+    const list = pairs.get(first) ?? [];
+    list.push({ later, matches: (p) => m(p) !== false, handles: (x) => methods.includes(x) || (x === 'HEAD' && methods.includes('GET')) });
+    pairs.set(first, list);
+  }
+  specificFirstCache.set(rules, pairs);
+  return pairs;
+}
+
+/**
+ * The scopes part: what the token may do. A read-all scope grants GET and HEAD only where the
+ * table opted in (`readAllScope`); elsewhere `all.read` is a scope like any other, which no rule
+ * here requires: it grants nothing.
+ */
+function scopesSatisfied(rule: RouteRule, method: string, scopes: string[] | null, readAllScope: string | null): boolean {
   if (rule.public) return true;
   if (scopes === null) return false;
   if ((rule.scopes ?? []).every((s) => scopes.includes(s))) return true;
-  return scopes.includes('all.read') && (method === 'GET' || method === 'HEAD');
+  return readAllScope !== null && scopes.includes(readAllScope) && (method === 'GET' || method === 'HEAD');
 }
 
 /** The params a rule binds, modelled from the rule and the table option: its own, then the table's where the pattern has the param. */
@@ -413,7 +490,7 @@ function bindingsSatisfied(rule: RouteRule, options: CompileOptions, params: Rec
 export async function checkOne(pair: Pair, rules: readonly RouteRule[], spec: RequestSpec, tally: Tally, front?: Front): Promise<string[]> {
   const options = pair.options;
   const satisfied = (rule: RouteRule, method: string, params: Record<string, string | string[]> | null) =>
-    scopesSatisfied(rule, method, spec.scopes) && (rule.public || bindingsSatisfied(rule, options, params, spec.claims));
+    scopesSatisfied(rule, method, spec.scopes, options.readAllScope ?? null) && (rule.public || bindingsSatisfied(rule, options, params, spec.claims));
   const [sent, twin] = await Promise.all([send(pair.gated, spec.method, spec.target, spec.headers), send(pair.twin, spec.method, spec.target, spec.headers)]);
   const problems: string[] = [];
   tally.requests++;
@@ -437,6 +514,11 @@ export async function checkOne(pair: Pair, rules: readonly RouteRule[], spec: Re
   if (gated.rule !== null) tally.handlerRan++;
   else if (!gated.passed) tally.refusedByGate++;
   if (gated.rule !== null && boundParams(rules[gated.rule]!, options).length) tally.boundHandlerRan++;
+  if (gated.rule !== null) {
+    const pathname = expressPathname(spec.target);
+    const later = specificFirstPairs(rules, options).get(gated.rule) ?? [];
+    if (pathname !== null && later.some((l) => l.handles(spec.method.toUpperCase()) && l.matches(pathname))) tally.specificFirstRan++;
+  }
 
   // 1. No bypass: a handler that ran was the token's to reach — its scopes, and every param it
   //    binds, as Express handed it to the handler, equal to the token's claim.
