@@ -23,7 +23,7 @@
  * (`/users/me` before `/users/:id`): see `route-overlap.ts`.
  */
 import { BadPathError, RouteConfigError } from './errors';
-import { flattenPattern, type FlatToken } from './pattern';
+import { flattenPattern, routedPath, type FlatToken } from './pattern';
 import { printTable } from './print-table';
 import { findAmbiguity } from './route-overlap';
 import { bindRule, checkDuplicate, normalizeRule, requirementText, resolveOptions, ruleLocation, type NormalizedRule } from './rule-validation';
@@ -130,9 +130,11 @@ export function buildTable(rules: readonly RouteRule[], options: CompileOptions 
   const seenPatterns = new Map<string, NormalizedRule>();
 
   normalized.forEach((base, index) => {
-    checkDuplicate(base, opts, seenPatterns);
+    // Read as Express's router reads it (trailing slashes, without strict routing): see routedPath.
+    const routed = routedPath(base.path, opts.strict);
+    checkDuplicate(base, routed, opts, seenPatterns);
     const patterns: FlatToken[][] = [];
-    flattenPattern(base.path, ruleLocation(base), (tokens) => patterns.push(tokens));
+    flattenPattern(routed, ruleLocation(base), (tokens) => patterns.push(tokens));
     const rule = bindRule(base, rules[index]!, patterns, opts);
     compiled.push(rule);
     const methods = new Set(rule.methods);

@@ -56,6 +56,17 @@ const MAX_ALTERNATIVES = 256;
  * reported by path-to-regexp itself, with its own message. Why not build the regexp every time:
  * on 10,000 rules that build was a sixth of compiling, for patterns that almost never fail.
  */
+/**
+ * The pattern Express routes with: without strict routing, Express 5's router strips every
+ * trailing `/` from a route's path before compiling it (router's `loosen`: `/admin/` serves
+ * `/admin` and `/admin/`, never `/admin//`), and the table must read the rule the same way, or
+ * the gate and the router would disagree on which rule a request belongs to. `/` stays `/`; a
+ * path of slashes only becomes the empty pattern, as in Express (it matches `/`, not `//`).
+ */
+export function routedPath(path: string, strict: boolean): string {
+  return strict || path === '/' ? path : path.replace(/\/+$/, '');
+}
+
 export function flattenPattern(path: string, where: RuleLocation, emit: (tokens: FlatToken[], altIndex: number) => void): void {
   const fail = (err: unknown): never => {
     const message = err instanceof PathError || err instanceof TypeError ? err.message : String(err);

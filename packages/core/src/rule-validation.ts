@@ -236,8 +236,8 @@ export function normalizeRule(rule: RouteRule, index: number, opts: ResolvedComp
   });
 }
 
-export function checkDuplicate(rule: NormalizedRule, opts: ResolvedCompileOptions, seen: Map<string, NormalizedRule>): void {
-  const key = opts.caseSensitive ? rule.path : foldCase(rule.path);
+export function checkDuplicate(rule: NormalizedRule, routed: string, opts: ResolvedCompileOptions, seen: Map<string, NormalizedRule>): void {
+  const key = opts.caseSensitive ? routed : foldCase(routed);
   for (const method of rule.methods) {
     const other = seen.get(`${method} ${key}`);
     if (other) {

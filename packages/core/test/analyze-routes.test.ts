@@ -24,7 +24,7 @@ describe.each<[string, RouteRule[], object, (string | number[])[][]]>([
   ['a wildcard shadows everything below it', [{ method: 'GET', path: '/files/*rest', scopes: ['f'] }, { method: 'GET', path: '/files/:dir/:name', scopes: ['f'] }], {}, [['warning', 'shadowed', [0, 1]], ['info', 'overlap', [0, 1]]]],
   ['shadowed only for some methods is not shadowed', [{ method: 'GET', path: '/a/:x', scopes: ['a'] }, { method: ['GET', 'POST'], path: '/a/b', scopes: ['a'] }], {}, [['info', 'overlap', [0, 1]]]],
   ['two rules together shadow a third', [{ method: 'GET', path: '/a', scopes: ['a'] }, { method: 'GET', path: '/a/:x', scopes: ['a'] }, { method: 'GET', path: '/a{/:y}', scopes: ['a'] }], {}, [['warning', 'shadowed', [0, 1, 2]], ['info', 'overlap', [0, 2]], ['info', 'overlap', [1, 2]]]],
-  ['/a and /a/ overlap on /a/ (optional trailing slash), but /a// reaches only the second', [{ method: 'GET', path: '/a', scopes: ['a'] }, { method: 'GET', path: '/a/', scopes: ['a'] }], {}, [['info', 'overlap', [0, 1]]]],
+  ['/a and /a/:x/ overlap on nothing: /a/:x/ is read as /a/:x (as Express reads it)', [{ method: 'GET', path: '/a', scopes: ['a'] }, { method: 'GET', path: '/a/:x/', scopes: ['b'] }], {}, []],
   ['strict: /a and /a/ are different', [{ method: 'GET', path: '/a', scopes: ['a'] }, { method: 'GET', path: '/a/', scopes: ['a'] }], { strict: true }, []],
   ['a pattern not starting with /', [{ method: 'GET', path: 'users', scopes: [] }], {}, [['warning', 'unreachable', [0]]]],
   ['one optional form never reachable', [{ method: 'GET', path: '{/:id}-x', scopes: [] }], {}, [['info', 'unreachable', [0]]]],

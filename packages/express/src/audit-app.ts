@@ -100,7 +100,7 @@ export interface AppAudit {
   readonly skipped: readonly { readonly path: string; readonly reason: string }[];
   /** Routing settings that differ between the app (or a mounted router) and the table. */
   readonly settings: readonly string[];
-  /** Nothing uncovered, stale, mismatched, out of order or misconfigured. */
+  /** Nothing uncovered, stale, mismatched, out of order or misconfigured, and nothing skipped (unread routes may shadow a rule). */
   readonly ok: boolean;
   /** A printable report. */
   toString(): string;
@@ -242,7 +242,9 @@ export function auditApp(app: AuditTarget, routes: RouteTable | readonly RouteRu
 
   const order = orderProblems(table, entries);
 
-  const ok = !uncovered.length && !stale.length && !methodMismatch.length && !order.length && !settings.length;
+  // A skipped route was not checked at all, and may shadow a rule (a RegExp route registered
+  // first): the audit cannot say ok while any is left unread.
+  const ok = !uncovered.length && !stale.length && !methodMismatch.length && !order.length && !settings.length && !skipped.length;
   const audit: AppAudit = {
     routes: found,
     covered,
@@ -583,8 +585,11 @@ function orderProblems(table: RouteTable, entries: readonly Entry[]): OrderProbl
     return rule;
   };
   const requests: [method: string, path: string][] = [];
-  for (const rule of table.rules) for (const sample of ruleSamples(rule.path)) for (const m of rule.methods) requests.push([m, sample]);
-  for (const entry of entries) for (const sample of entry.sample === null ? [] : [entry.sample, ...entry.edges]) for (const m of declaredMethods(entry.route)) requests.push([m, sample]);
+  // HEAD too wherever GET is: Express hands a HEAD to the first route with a HEAD or a GET
+  // handler, so an earlier route's explicit HEAD handler can take a later rule's HEAD requests.
+  const withHead = (methods: readonly string[]): string[] => (methods.includes('GET') && !methods.includes('HEAD') ? [...methods, 'HEAD'] : [...methods]);
+  for (const rule of table.rules) for (const sample of ruleSamples(rule.path)) for (const m of withHead(rule.methods)) requests.push([m, sample]);
+  for (const entry of entries) for (const sample of entry.sample === null ? [] : [entry.sample, ...entry.edges]) for (const m of withHead(declaredMethods(entry.route))) requests.push([m, sample]);
 
   const problems: OrderProblem[] = [];
   const seen = new Set<string>();
@@ -606,7 +611,8 @@ function orderProblems(table: RouteTable, entries: readonly Entry[]): OrderProbl
     if (runsRule !== null && sameRequirement(runsRule, found.rule)) continue;
     // A route that cannot be sampled may well be the rule's own: only sure when the rule's own route comes later.
     if (runsRule === null && runs.sample === null && !shadowed.length) continue;
-    if (problems.some((p) => p.method === method && p.rule === found.rule && p.runs === runs.route)) continue;
+    // One finding per rule and route; a HEAD that the same route takes through its GET handler is the GET's finding again.
+    if (problems.some((p) => (p.method === method || (method === 'HEAD' && p.method === 'GET')) && p.rule === found.rule && p.runs === runs.route)) continue;
     problems.push(Object.freeze({ method, path, rule: found.rule, runs: runs.route, runsRule, shadowed: Object.freeze(shadowed) }));
   }
   return problems;
