@@ -38,6 +38,12 @@ export interface AuthorizeOptions {
    * value denies.
    */
   unmatched?: 'deny' | 'next' | 'allow';
+  /**
+   * URL of the protected resource metadata (RFC 9728, e.g. `resourceMetadataUrl(resource)`):
+   * every 401 challenge, and 403 `insufficient_scope` ones, carry it as
+   * `resource_metadata="…"` (§5.1). Default: none (challenges as without it).
+   */
+  resourceMetadata?: string;
 }
 
 /**
@@ -134,6 +140,7 @@ export function authorizePathname(
   options: AuthorizeOptions = {},
 ): Authorization | Promise<Authorization> {
   const realm = options.realm;
+  const metadata = options.resourceMetadata;
   const found = table.lookup(method, pathname);
   if (found.kind === 'no-route' && (options.unmatched === 'next' || options.unmatched === 'allow')) {
     return { decision: null, token: null, rawToken: null, rule: null, params: NO_PARAMS };
@@ -152,38 +159,39 @@ export function authorizePathname(
     try {
       token = verifier.checkCached!(raw);
     } catch (err) {
-      throw withRealm(err, realm);
+      throw withRealm(err, realm, metadata);
     }
   }
   if (token === undefined) {
     raw = bearerToken(authorization, realm);
-    if (raw === null) throw new UnauthorizedError('ERR_TOKEN_MISSING', 'No jwt provided!', realm);
+    if (raw === null) throw new UnauthorizedError('ERR_TOKEN_MISSING', 'No jwt provided!', realm, undefined, metadata);
     try {
       token = verifier.check ? verifier.check(raw) : verifier.verify(raw);
     } catch (err) {
-      throw withRealm(err, realm);
+      throw withRealm(err, realm, metadata);
     }
   }
   const rawToken = raw!;
   if (token instanceof Promise) {
     return token.then(
-      (t) => conclude(table, found, method, rawToken, t, realm),
+      (t) => conclude(table, found, method, rawToken, t, realm, metadata),
       (err: unknown) => {
-        throw withRealm(err, realm);
+        throw withRealm(err, realm, metadata);
       },
     );
   }
-  return conclude(table, found, method, rawToken, token, realm);
+  return conclude(table, found, method, rawToken, token, realm, metadata);
 }
 
 /** After authentication: the route and the scopes. */
-function conclude(table: RouteTable, found: LookupResult, method: string, raw: string, token: VerifiedToken, realm: string | undefined): MatchedAuthorization {
+function conclude(table: RouteTable, found: LookupResult, method: string, raw: string, token: VerifiedToken, realm: string | undefined, metadata: string | undefined): MatchedAuthorization {
   if (found.kind === 'no-route') throw identify(new ForbiddenError('ERR_NO_ROUTE', [], realm), token);
   if (found.kind === 'bad-path') throw identify(new BadPathError(), token);
   const decision = decide(table, found, method, token.scopes, token.claims);
   if (!decision.allowed) {
     if (decision.binding !== null) throw identify(new ForbiddenError('ERR_BINDING_MISMATCH', [], realm, decision.binding), token);
-    throw identify(new ForbiddenError('ERR_INSUFFICIENT_SCOPE', decision.required, realm), token);
+    // The scopes of the requirement that refused, so the client can step up (and where to ask, RFC 9728).
+    throw identify(new ForbiddenError('ERR_INSUFFICIENT_SCOPE', decision.required, realm, undefined, metadata), token);
   }
   return { decision, token, rawToken: raw, rule: found.rule, params: found.params };
 }
@@ -195,9 +203,11 @@ function identify(error: ScopeGateError, token: VerifiedToken): ScopeGateError {
   return error;
 }
 
-/** Verifier errors carry no realm; give them the gate's. Anything unexpected becomes a 500. */
-function withRealm(err: unknown, realm: string | undefined): ScopeGateError {
-  if (err instanceof UnauthorizedError) return realm === undefined ? err : new UnauthorizedError(err.code, err.message, realm, err.cause);
+/** Verifier errors carry no realm (nor metadata URL); give them the gate's. Anything unexpected becomes a 500. */
+function withRealm(err: unknown, realm: string | undefined, metadata: string | undefined): ScopeGateError {
+  if (err instanceof UnauthorizedError) {
+    return realm === undefined && metadata === undefined ? err : new UnauthorizedError(err.code, err.message, realm, err.cause, metadata);
+  }
   if (err instanceof InvalidRequestError) return realm === undefined ? err : new InvalidRequestError(err.message, realm);
   if (err instanceof ScopeGateError) return err;
   return new InternalError(err);

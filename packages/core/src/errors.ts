@@ -44,6 +44,8 @@ export type RequestErrorCode =
   | 'ERR_KEYS_UNAVAILABLE'
   /** 503: the revocation list could not be kept current for longer than allowed. */
   | 'ERR_REVOCATION_UNAVAILABLE'
+  /** 503: the token introspection endpoint (RFC 7662) could not give a usable answer (down, slow, junk). */
+  | 'ERR_INTROSPECTION_UNAVAILABLE'
   /** 500: something failed inside the check (a callback threw); the request is refused. */
   | 'ERR_INTERNAL';
 
@@ -140,6 +142,8 @@ export interface BearerChallenge {
   error?: 'invalid_request' | 'invalid_token' | 'insufficient_scope';
   error_description?: string;
   scope?: string;
+  /** RFC 9728 §5.1: the URL of the protected resource metadata. */
+  resource_metadata?: string;
 }
 
 /**
@@ -170,8 +174,9 @@ export class InvalidRequestError extends ChallengeError {
  */
 export class UnauthorizedError extends ChallengeError {
   declare readonly code: 'ERR_TOKEN_MISSING' | 'ERR_TOKEN_INVALID' | 'ERR_TOKEN_EXPIRED' | 'ERR_TOKEN_REVOKED';
-  constructor(code: UnauthorizedError['code'], description: string, realm?: string, cause?: unknown) {
-    super(code, description, 401, code === 'ERR_TOKEN_MISSING' ? {} : { error: 'invalid_token', error_description: description }, realm, cause);
+  /** `resourceMetadata`: the RFC 9728 metadata URL, added to the challenge as `resource_metadata`. */
+  constructor(code: UnauthorizedError['code'], description: string, realm?: string, cause?: unknown, resourceMetadata?: string) {
+    super(code, description, 401, withMetadata(code === 'ERR_TOKEN_MISSING' ? {} : { error: 'invalid_token', error_description: description }, resourceMetadata), realm, cause);
   }
 }
 
@@ -187,16 +192,20 @@ export class ForbiddenError extends ChallengeError {
   readonly requiredScopes: readonly string[];
   /** The binding that failed (`ERR_BINDING_MISMATCH`): param and claim names, never values. */
   readonly binding: { readonly param: string; readonly claim: string } | null;
-  constructor(code: ForbiddenError['code'], requiredScopes: readonly string[], realm?: string, binding?: { readonly param: string; readonly claim: string }) {
+  /** `resourceMetadata`: the RFC 9728 metadata URL, added to the challenge as `resource_metadata`. */
+  constructor(code: ForbiddenError['code'], requiredScopes: readonly string[], realm?: string, binding?: { readonly param: string; readonly claim: string }, resourceMetadata?: string) {
     super(
       code,
       'Access Forbidden',
       403,
-      binding
-        ? { error: 'insufficient_scope', error_description: `The token is not bound to this ${binding.param} (claim ${binding.claim})` }
-        : requiredScopes.length
-          ? { error: 'insufficient_scope', scope: requiredScopes.join(' ') }
-          : { error: 'insufficient_scope' },
+      withMetadata(
+        binding
+          ? { error: 'insufficient_scope', error_description: `The token is not bound to this ${binding.param} (claim ${binding.claim})` }
+          : requiredScopes.length
+            ? { error: 'insufficient_scope', scope: requiredScopes.join(' ') }
+            : { error: 'insufficient_scope' },
+        resourceMetadata,
+      ),
       realm,
     );
     this.requiredScopes = Object.freeze([...requiredScopes]);
@@ -220,6 +229,20 @@ export class RevocationUnavailableError extends ScopeGateError {
   }
 }
 
+/**
+ * 503: the token introspection endpoint (RFC 7662) gave no usable answer: unreachable, too slow,
+ * a status other than 200, a redirect, or a body that is not an introspection response (not
+ * JSON, `active` not the boolean `true`/`false`, a registered claim of the wrong type). Not the
+ * token's fault, so not a 401: the request is refused (fail closed) and may be retried. The
+ * message is fixed; `cause` says why (never the token), for logs.
+ */
+export class IntrospectionUnavailableError extends ScopeGateError {
+  declare readonly code: 'ERR_INTROSPECTION_UNAVAILABLE';
+  constructor(cause?: unknown) {
+    super('ERR_INTROSPECTION_UNAVAILABLE', 'Token introspection unavailable', { status: 503, headers: { 'Retry-After': '5' }, cause });
+  }
+}
+
 /** 500: a failure inside the check (e.g. a callback threw). The request is refused, never passed. */
 export class InternalError extends ScopeGateError {
   declare readonly code: 'ERR_INTERNAL';
@@ -235,6 +258,8 @@ export class InternalError extends ScopeGateError {
  * @example
  * bearerChallenge('api', { error: 'insufficient_scope', scope: 'users.read' })
  * // → 'Bearer realm="api", error="insufficient_scope", scope="users.read"'
+ * bearerChallenge(undefined, { resource_metadata: 'https://r.example/.well-known/oauth-protected-resource' })
+ * // → 'Bearer resource_metadata="https://r.example/.well-known/oauth-protected-resource"' (RFC 9728 §5.1)
  */
 export function bearerChallenge(realm: string | undefined, params: BearerChallenge = {}): string {
   const parts: string[] = [];
@@ -242,7 +267,13 @@ export function bearerChallenge(realm: string | undefined, params: BearerChallen
   if (params.error) parts.push(`error=${quote(params.error)}`);
   if (params.error_description) parts.push(`error_description=${quote(params.error_description)}`);
   if (params.scope !== undefined) parts.push(`scope=${quote(params.scope)}`);
+  if (params.resource_metadata !== undefined) parts.push(`resource_metadata=${quote(params.resource_metadata)}`);
   return parts.length ? `Bearer ${parts.join(', ')}` : 'Bearer';
+}
+
+/** A challenge with `resource_metadata` added when there is one. */
+function withMetadata(challenge: BearerChallenge, resourceMetadata: string | undefined): BearerChallenge {
+  return resourceMetadata === undefined ? challenge : { ...challenge, resource_metadata: resourceMetadata };
 }
 
 function quote(value: string): string {

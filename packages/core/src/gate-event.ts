@@ -23,6 +23,7 @@ export type GateReason =
   | 'binding-mismatch'
   | 'keys-unavailable'
   | 'revocation-unavailable'
+  | 'introspection-unavailable'
   | 'error';
 
 /** One decision, for logs and metrics. Never holds the token. */
@@ -70,6 +71,8 @@ export function gateReason(error: ScopeGateError): GateReason {
       return 'keys-unavailable';
     case 'ERR_REVOCATION_UNAVAILABLE':
       return 'revocation-unavailable';
+    case 'ERR_INTROSPECTION_UNAVAILABLE':
+      return 'introspection-unavailable';
     default:
       return 'error';
   }

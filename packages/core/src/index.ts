@@ -4,7 +4,7 @@ export { checkScope } from './check-scope';
 export { unmetBinding } from './check-scope';
 export type { ClaimsInput, Decision, DecisionReason, ScopeRequest } from './check-scope';
 export { parseScopes, scopesFromClaims, DEFAULT_SCOPE_CLAIMS } from './scopes';
-export type { ScopesInput } from './scopes';
+export type { ScopesInput, ScopeClaim, ScopeMap } from './scopes';
 export {
   ScopeGateError,
   RouteConfigError,
@@ -15,6 +15,7 @@ export {
   ForbiddenError,
   KeysUnavailableError,
   RevocationUnavailableError,
+  IntrospectionUnavailableError,
   InternalError,
   bearerChallenge,
 } from './errors';
@@ -40,8 +41,21 @@ export type {
 export { bearerToken } from './bearer';
 export type { AuthorizationInput } from './bearer';
 export { createVerifier } from './verifier';
-export type { Verifier, VerifierOptions, VerifiedToken, VerifierAlgorithm } from './verifier';
+export type {
+  Verifier,
+  VerifierOptions,
+  VerifiedToken,
+  VerifierAlgorithm,
+  VerifierProfile,
+  IssuerOptions,
+  JwtVerificationOptions,
+  TokenIntrospector,
+  VerifierIntrospectionOptions,
+  IntrospectedTokens,
+} from './verifier';
 export type { RemoteKeySet, RemoteKeySetOptions, RemoteKeySetStats } from './remote-key-set';
+export { createIntrospector } from './introspection';
+export type { IntrospectionOptions, Introspector } from './introspection';
 export { authorize, authorizeRequest, authorizePathname } from './authorize';
 export type { AuthorizeRequest, AuthorizeOptions, Authorization, MatchedAuthorization, UnmatchedAuthorization } from './authorize';
 export { gateReason, allowedEvent, refusedEvent, authorizationFromRawHeaders } from './gate-event';
@@ -50,3 +64,16 @@ export type { JWTPayload, JWTHeaderParameters, JSONWebKeySet, JWK } from './jose
 export { analyzeRoutes } from './analyze-routes';
 export type { RouteAnalysis, RouteFinding, FindingKind } from './analyze-routes';
 export { requirementText, bindingsText } from './rule-validation';
+export {
+  protectedResourceMetadata,
+  resourceMetadataUrl,
+  resourceMetadataEndpoints,
+  RESOURCE_METADATA_PATH,
+  RESOURCE_METADATA_CACHE_CONTROL,
+} from './resource-metadata';
+export type {
+  ProtectedResourceMetadata,
+  ProtectedResourceMetadataOptions,
+  ResourceMetadataEndpointOptions,
+  ResourceMetadataEndpoints,
+} from './resource-metadata';

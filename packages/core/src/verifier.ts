@@ -1,10 +1,11 @@
 /**
- * Bearer JWT verification with jose: full authentication (signature, algorithm allow-list,
+ * Bearer token verification with jose: full authentication (signature, algorithm allow-list,
  * exp/nbf/iat, iss/aud, max age, revocation) before any scope is read, with a bounded cache of
- * verified tokens. No web framework here.
+ * verified tokens. One issuer, several (each token verified against the one its `iss` names),
+ * and opaque tokens handed to an introspector (RFC 7662). No web framework here.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { createLocalJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, errors, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import type { JSONWebKeySet, JWK, JWTHeaderParameters, JWTPayload } from './jose-types';
 import { ConfigError, InternalError, KeysUnavailableError, ScopeGateError, UnauthorizedError } from './errors';
 import { remoteKeySet, type RemoteKeySet, type RemoteKeySetOptions } from './remote-key-set';
@@ -12,7 +13,16 @@ import { TokenCache } from './token-cache';
 import { isToken68 } from './bearer';
 import { keyFingerprint } from './key-fingerprint';
 import { isCanonicalCompactJws } from './compact-jws';
-import { DEFAULT_SCOPE_CLAIMS, scopesFromClaims } from './scopes';
+import { createIntrospector, type IntrospectionOptions } from './introspection';
+import {
+  DEFAULT_SCOPE_CLAIMS,
+  checkScopeMap,
+  compileScopeClaims,
+  readScopeClaims,
+  type ScopeClaim,
+  type ScopeClaimPath,
+  type ScopeMap,
+} from './scopes';
 
 /** Algorithms a verifier may allow. `none` is not among them. */
 export type VerifierAlgorithm =
@@ -26,10 +36,19 @@ const HMAC_BYTES: Record<string, number> = { HS256: 32, HS384: 48, HS512: 64 };
 const ALGORITHMS = new Set<string>(['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']);
 const EC_CURVES: Record<string, string> = { ES256: 'prime256v1', ES384: 'secp384r1', ES512: 'secp521r1' };
 
-/** Options of `createVerifier`. Exactly one key source: `secret`, `publicKey`, `jwks` or `jwksUri`. */
-export interface VerifierOptions {
-  /** Required allow-list of JWS algorithms; a token signed with any other is refused. */
-  algorithms: readonly VerifierAlgorithm[];
+/**
+ * A JWT profile the verifier enforces. `'rfc9068'`: the JWT access-token profile (RFC 9068):
+ * header `typ` `at+jwt` (or `application/at+jwt`, any case, as media types compare), the claims
+ * `iss`, `exp`, `aud`, `sub`, `client_id`, `iat` and `jti` present (`sub`, `client_id`, `jti`
+ * non-empty strings), and `issuer` and `audience` configured (§4: the resource server MUST check
+ * both). An ID token (`typ: JWT`) is refused.
+ */
+export type VerifierProfile = 'rfc9068';
+
+/** How tokens of one issuer are verified: its keys, algorithms, audience and claim settings. */
+export interface JwtVerificationOptions {
+  /** Allow-list of JWS algorithms, required with a key source; a token signed with any other is refused. */
+  algorithms?: readonly VerifierAlgorithm[];
   /** Shared secret, HS256/384/512 only; at least as many bytes as the hash (32/48/64). */
   secret?: string | Uint8Array;
   /** Public key: PEM (SPKI) or a public JWK. Private keys are refused. */
@@ -44,8 +63,6 @@ export interface VerifierOptions {
   jwksUri?: string;
   /** Fetch timeout, cooldown, refresh age and body cap of `jwksUri`. Defaults 5 s, 30 s, 10 min, 1 MiB. */
   jwksOptions?: RemoteKeySetOptions;
-  /** Expected `iss` (one of). Default: not checked. */
-  issuer?: string | readonly string[];
   /** Expected `aud` (one of). Default: not checked. */
   audience?: string | readonly string[];
   /** Leeway for `exp`, `nbf` and `iat`, seconds. Default 5. */
@@ -54,12 +71,83 @@ export interface VerifierOptions {
   maxTokenAge?: number | string;
   /** Claims that must be present; `exp` always is. Default `[]`. */
   requiredClaims?: readonly string[];
-  /** Claims read for scopes (space-delimited string or string array), united. Default `['scope', 'scopes', 'scp']`. */
-  scopeClaims?: readonly string[];
+  /**
+   * Claims read for scopes, united: claim names (`permissions`), dotted paths into nested claims
+   * (`realm_access.roles`, `resource_access.my-api.roles`), or arrays of path segments
+   * (`['resource_access', 'my.api', 'roles']`, for a segment holding a dot). A name holding `:`
+   * is one claim (`https://example.com/roles`). Each value a space-delimited string or an array
+   * of strings, compared as whole scopes; any other type refuses the token.
+   * Default `['scope', 'scopes', 'scp']`.
+   */
+  scopeClaims?: ScopeClaim | readonly ScopeClaim[];
+  /**
+   * Renames of the scopes read: `{ 'users-read': 'users.read' }` (unlisted ones kept), or a
+   * function returning the scope(s) for one, or `null` to drop it. Default: none.
+   */
+  scopeMap?: ScopeMap;
+  /** Enforce a JWT profile: `'rfc9068'` (access tokens, `typ: at+jwt`). Default: none. */
+  profile?: VerifierProfile;
+}
+
+/** One entry of `issuers`: an issuer and how its tokens are verified. */
+export interface IssuerOptions extends JwtVerificationOptions {
+  /** The issuer: a token whose `iss` is exactly this is verified by this entry, and by no other. */
+  issuer: string;
+  /** Required allow-list of JWS algorithms for this issuer. */
+  algorithms: readonly VerifierAlgorithm[];
+}
+
+/** What the verifier needs of an introspector (RFC 7662): the active token's claims, or a rejection. */
+export interface TokenIntrospector {
+  /** Resolves with the claims of an active token; rejects with `UnauthorizedError` (inactive) or a 503 error (endpoint down). */
+  introspect(token: string): Promise<Record<string, unknown>>;
+}
+
+/** Which tokens go to introspection: `'opaque'` (not JWT-shaped; JWTs verified locally) or `'all'`. */
+export type IntrospectedTokens = 'opaque' | 'all';
+
+/**
+ * The verifier's `introspection` option: an introspector's options (`createIntrospector`: endpoint,
+ * client authentication, caches, timeout), or an introspector already built (shared, or your
+ * own), with `tokens` saying which tokens go there.
+ */
+export type VerifierIntrospectionOptions =
+  | IntrospectionOptions
+  | {
+      /** The introspector asked (it caches, bounds and single-flights its calls). */
+      introspector: TokenIntrospector;
+      /**
+       * Which tokens it is asked about. Default `'opaque'` when JWTs can be verified locally (a
+       * key source or `issuers`), else `'all'`.
+       */
+      tokens?: IntrospectedTokens;
+    };
+
+/**
+ * Options of `createVerifier`. For one issuer: exactly one key source (`secret`, `publicKey`,
+ * `jwks` or `jwksUri`) with `algorithms`. For several: `issuers`, and none of the per-issuer
+ * options at the top. Opaque tokens: `introspection` (with or without local keys).
+ */
+export interface VerifierOptions extends JwtVerificationOptions {
+  /** Expected `iss` (one of). Default: not checked. Not with `issuers`. */
+  issuer?: string | readonly string[];
+  /**
+   * Several issuers, each with its own key source, algorithms, audience and claim settings. A
+   * token's `iss` (read before verifying) only picks the entry; the token is then verified against
+   * that entry alone. A token of any other `iss` is refused (401) without any fetch.
+   * `clockTolerance`, `scopeClaims` and `scopeMap` at the top are defaults for the entries.
+   */
+  issuers?: readonly IssuerOptions[];
+  /**
+   * Send opaque tokens (or all: `tokens`) to an introspection endpoint (RFC 7662); an active
+   * token's claims are then read as a JWT's (scopes by `scopeClaims`, `exp`, `isRevoked`, bindings).
+   */
+  introspection?: VerifierIntrospectionOptions;
   /**
    * Cache of verified tokens, bounded to `max` entries, each kept at most `maxAge` ms whatever
    * its `exp` (and dropped as soon as its key leaves a remote key set); `false` disables. Default
    * `{ max: 10000, maxAge: <the key set's refresh age, jwksOptions.cacheMaxAge, 10 min by default> }`.
+   * Introspected tokens are not cached here: the introspector's own cache bounds them.
    */
   cache?: { max: number; maxAge?: number } | false;
   /** Called on every request (cache hit or miss) after verification; `true` refuses the token. */
@@ -70,14 +158,19 @@ export interface VerifierOptions {
 
 /** A verified token. Frozen: cached results are shared between requests. */
 export interface VerifiedToken {
+  /** The JWT's payload, or the introspection result's claims. */
   readonly claims: Readonly<JWTPayload>;
   readonly scopes: ReadonlySet<string>;
+  /** The JWS header; empty for an introspected token. */
   readonly header: Readonly<JWTHeaderParameters>;
 }
 
 /** A configured verifier. */
 export interface Verifier {
-  /** Verify a compact JWS token. Rejects with `UnauthorizedError` (401), `KeysUnavailableError` (503) or `InternalError` (500). */
+  /**
+   * Verify a compact JWS token (or introspect an opaque one). Rejects with `UnauthorizedError`
+   * (401), `KeysUnavailableError` or the introspector's 503, or `InternalError` (500).
+   */
   verify(token: string): Promise<VerifiedToken>;
   /**
    * As `verify`, but synchronous when it can be (a cached token, and an `isRevoked` that answers
@@ -91,9 +184,21 @@ export interface Verifier {
   checkCached?(token: string): VerifiedToken | Promise<VerifiedToken> | undefined;
   /** Cache counters (hits, misses, size) — never the tokens. */
   readonly cacheStats: { readonly hits: number; readonly misses: number; readonly size: number };
-  /** The remote key set, when `jwksUri` is used (its fetch counters, readiness). */
+  /** The remote key set, when `jwksUri` is used (its fetch counters, readiness); with `issuers`, the one set they all share, else `null`. */
   readonly keySet: RemoteKeySet | null;
+  /** Every remote key set used (one per distinct `jwksUri` and options), for readiness probes and metrics. */
+  readonly keySets?: readonly RemoteKeySet[];
 }
+
+/** Per-issuer options: at the top they are the single issuer's; with `issuers`, each entry's. */
+const ENTRY_ONLY = ['algorithms', 'secret', 'publicKey', 'jwks', 'jwksUri', 'jwksOptions', 'issuer', 'audience', 'maxTokenAge', 'requiredClaims', 'profile'] as const;
+/** What an `issuers` entry may hold. */
+const ENTRY_KEYS = new Set<string>([...ENTRY_ONLY, 'clockTolerance', 'scopeClaims', 'scopeMap']);
+/** Options that only mean something when JWTs are verified here. */
+const JWT_ONLY = ['algorithms', 'jwksOptions', 'issuer', 'audience', 'maxTokenAge', 'requiredClaims', 'profile'] as const;
+const KEY_SOURCES = ['secret', 'publicKey', 'jwks', 'jwksUri'] as const;
+
+const EMPTY_HEADER = Object.freeze({}) as Readonly<JWTHeaderParameters>;
 
 /**
  * Build a verifier. Bad or contradictory options throw `ConfigError` here, not at the first request.
@@ -109,82 +214,117 @@ export interface Verifier {
  */
 export function createVerifier(options: VerifierOptions): Verifier {
   if (options === null || typeof options !== 'object') throw new ConfigError('verifier options must be an object');
-  const algorithms = checkAlgorithms(options.algorithms);
-  const key = resolveKey(options, algorithms);
-  const clockTolerance = options.clockTolerance ?? 5;
-  if (typeof clockTolerance !== 'number' || !(clockTolerance >= 0) || !Number.isFinite(clockTolerance)) {
-    throw new ConfigError('clockTolerance must be a non-negative number of seconds');
-  }
-  const maxTokenAge = options.maxTokenAge;
-  let maxAgeSeconds: number | undefined;
-  if (maxTokenAge !== undefined) maxAgeSeconds = parseSpan(maxTokenAge, 'maxTokenAge');
-  const issuer = stringList(options.issuer, 'issuer');
-  const audience = stringList(options.audience, 'audience');
-  const requiredClaims = stringList(options.requiredClaims, 'requiredClaims') ?? [];
-  const scopeClaims = stringList(options.scopeClaims, 'scopeClaims') ?? [...DEFAULT_SCOPE_CLAIMS];
-  if (scopeClaims.length === 0) throw new ConfigError('scopeClaims must name at least one claim');
   const cacheOption = options.cache ?? { max: 10_000 };
   if (cacheOption !== false && (typeof cacheOption !== 'object' || cacheOption === null || !Number.isInteger(cacheOption.max) || cacheOption.max < 0)) {
     throw new ConfigError('cache must be false or { max: <non-negative integer>, maxAge?: <ms> }');
   }
-  const refreshAge = options.jwksOptions?.cacheMaxAge ?? 600_000;
-  const cacheMaxAge = cacheOption === false ? 0 : (cacheOption.maxAge ?? refreshAge);
-  if (!(Number.isFinite(cacheMaxAge) && cacheMaxAge >= 0)) throw new ConfigError('cache.maxAge must be a non-negative number of ms');
+  if (cacheOption !== false && cacheOption.maxAge !== undefined && !(Number.isFinite(cacheOption.maxAge) && cacheOption.maxAge >= 0)) {
+    throw new ConfigError('cache.maxAge must be a non-negative number of ms');
+  }
   const isRevoked = options.isRevoked;
   if (isRevoked !== undefined && typeof isRevoked !== 'function') throw new ConfigError('isRevoked must be a function');
   const maxTokenLength = options.maxTokenLength ?? 8192;
   if (!Number.isInteger(maxTokenLength) || maxTokenLength < 16) throw new ConfigError('maxTokenLength must be an integer ≥ 16');
+  const shared = sharedSettings(options);
 
-  const cache = cacheOption === false ? null : new TokenCache<Cached>(cacheOption.max);
-  const remote = key.remote;
-  const verifyOptions = {
-    algorithms: [...algorithms],
-    issuer,
-    audience,
-    clockTolerance,
-    maxTokenAge,
-    requiredClaims: ['exp', ...requiredClaims],
-  };
+  // How tokens are verified: one JWT entry, a map of them by issuer, and/or an introspector.
+  const introspection = checkIntrospection(options.introspection);
+  const multi = options.issuers !== undefined;
+  if (multi) {
+    const clash = ENTRY_ONLY.filter((k) => options[k] !== undefined);
+    if (clash.length) {
+      throw new ConfigError(`issuers cannot be combined with ${clash.join(', ')}: give each entry of issuers its own key source, algorithms, issuer, audience…`);
+    }
+  }
+  const hasKeySource = KEY_SOURCES.some((k) => options[k] !== undefined);
+  const localJwts = multi || hasKeySource || introspection === null;
+  const tokens: IntrospectedTokens | null = introspection === null ? null : (introspection.tokens ?? (localJwts ? 'opaque' : 'all'));
+  if (introspection !== null && tokens === 'opaque' && !localJwts) {
+    throw new ConfigError('introspection.tokens "opaque" verifies JWTs locally, but there is no key source (secret, publicKey, jwks, jwksUri or issuers): give one, or use tokens: "all"');
+  }
+  if (tokens === 'all' && localJwts) {
+    throw new ConfigError(`introspection.tokens "all" sends every token to the introspector: remove ${multi ? 'issuers' : KEY_SOURCES.filter((k) => options[k] !== undefined).join(', ')}, or use tokens: "opaque"`);
+  }
+  if (!localJwts) {
+    const ignored = JWT_ONLY.filter((k) => options[k] !== undefined);
+    if (ignored.length) throw new ConfigError(`${ignored.join(', ')} only applies to JWTs verified locally; with introspection of all tokens it would be ignored: remove it`);
+  }
+
+  let single: JwtEntry | null = null;
+  let byIssuer: Map<string, JwtEntry> | null = null;
+  if (multi) {
+    byIssuer = buildIssuers(options.issuers, shared, cacheOption);
+  } else if (localJwts) {
+    single = buildEntry(options, '', shared, cacheOption);
+  }
+  const entries = single !== null ? [single] : byIssuer !== null ? [...byIssuer.values()] : [];
+  const remotes = [...new Set(entries.map((e) => e.remote).filter((r): r is RemoteKeySet => r !== null))];
+
+  const cache = cacheOption === false || !localJwts ? null : new TokenCache<Cached>(cacheOption.max);
+  const introspector = introspection?.introspector ?? null;
+  const introspectAll = tokens === 'all';
+  const memo = new WeakMap<object, VerifiedToken>();
 
   async function authenticate(token: string): Promise<VerifiedToken> {
+    if (introspector !== null && (introspectAll || !isJwtShaped(token))) return introspect(token);
     // Only the one spelling of each part: base64url has 4 (or 16) spellings of the same last
     // bytes, and `=` padding is not base64url. Each would verify, and take a cache entry of its own.
     if (!isCanonicalCompactJws(token)) throw new UnauthorizedError('ERR_TOKEN_INVALID', 'Invalid token: malformed');
-    // The key the signature verified with, to tell later whether it is still in a remote set,
-    // and the set's generation before the key was chosen: a refresh that lands while this
-    // verification is in flight must not pass for one the entry was checked against.
-    const generation = remote?.generation ?? 0;
-    let used: unknown = null;
-    const getKey = remote !== null ? async (...args: Parameters<JWTVerifyGetKey>) => (used = await remote.getKey(...args)) : key.get;
-    let result;
-    try {
-      result = await jwtVerify(token, getKey, verifyOptions);
-    } catch (err) {
-      if (!(err instanceof errors.JWKSMultipleMatchingKeys)) throw mapJoseError(err);
-      // No kid (or a shared one), several keys of the type, as during a rotation: try each.
-      const tried = await tryEachKey(token, err, verifyOptions);
-      result = tried.result;
-      used = tried.key;
-    }
-    const { payload, protectedHeader } = result;
-    const now = Date.now() / 1000;
-    // iat sanity (jose checks it only with maxTokenAge): a token cannot be issued in the future.
-    if (payload.iat !== undefined && payload.iat > now + clockTolerance) {
-      throw new UnauthorizedError('ERR_TOKEN_INVALID', 'Invalid token: "iat" is in the future');
-    }
-    const scopes = readScopes(payload, scopeClaims);
-    const verified: VerifiedToken = Object.freeze({ claims: deepFreeze(payload), scopes, header: Object.freeze(protectedHeader) });
+    const entry = single ?? selectIssuer(byIssuer!, token);
+    const { verified, used, generation } = await verifyJwt(entry, token);
     // Only token68 text is cached, so a cache hit also proves a header well-formed (see checkCached).
     if (cache && isToken68(token)) {
       // Valid until exp, or until iat + maxTokenAge if sooner: never cached past either.
-      // …and never longer than cacheMaxAge, whatever exp says.
+      // …and never longer than the entry's cache maxAge, whatever exp says.
+      const payload = verified.claims;
       const now = Date.now();
-      let until = Math.min(payload.exp! * 1000, now + cacheMaxAge);
-      if (maxAgeSeconds !== undefined && payload.iat !== undefined) until = Math.min(until, (payload.iat + maxAgeSeconds) * 1000);
+      let until = Math.min(payload.exp! * 1000, now + entry.cacheMaxAge);
+      if (entry.maxAgeSeconds !== undefined && payload.iat !== undefined) until = Math.min(until, (payload.iat + entry.maxAgeSeconds) * 1000);
+      const remote = entry.remote;
       const fingerprint = remote !== null ? keyFingerprint(used) : null;
       // A remote-set token whose key cannot be identified is not cached: it could not be dropped with its key.
-      if (remote === null || fingerprint !== null) cache.set(token, { verified, fingerprint, generation }, until, now);
+      // The entry is the one its own `iss` picks, so the same token can never be a hit under another issuer's settings.
+      if (remote === null || fingerprint !== null) cache.set(token, { verified, fingerprint, generation, remote }, until, now);
     }
+    return verified;
+  }
+
+  /**
+   * An opaque token: the introspector's claims, read as a JWT payload is. Not cached here (the
+   * introspector bounds its own cache); the result for one answer object is built once
+   * (WeakMap: it lives no longer than the introspector keeps that object), its times checked
+   * on every request.
+   */
+  async function introspect(token: string): Promise<VerifiedToken> {
+    // Nothing that is not a token68 leaves the process.
+    if (!isToken68(token)) throw new UnauthorizedError('ERR_TOKEN_INVALID', 'Invalid token: malformed');
+    let result: unknown;
+    try {
+      result = await introspector!.introspect(token);
+    } catch (err) {
+      throw err instanceof ScopeGateError ? err : new InternalError(err);
+    }
+    if (result === null || typeof result !== 'object' || Array.isArray(result)) {
+      throw new InternalError(new TypeError('the introspector resolved with something other than an object of claims'));
+    }
+    let verified = memo.get(result);
+    if (verified === undefined) {
+      const claims = structuredCloneSafe({ ...(result as Record<string, unknown>) });
+      // Defence in depth: an introspector resolves for active tokens only (`true`, the boolean).
+      if (claims.active !== undefined && claims.active !== true) throw new UnauthorizedError('ERR_TOKEN_INVALID', 'Invalid token: not active');
+      for (const t of ['exp', 'nbf', 'iat'] as const) {
+        if (claims[t] !== undefined && !(typeof claims[t] === 'number' && Number.isFinite(claims[t]))) {
+          throw new UnauthorizedError('ERR_TOKEN_INVALID', `Invalid token: "${t}" claim must be a number`);
+        }
+      }
+      const scopes = readScopes(claims, shared.scopePaths, shared.scopeMap);
+      verified = Object.freeze({ claims: deepFreeze(claims) as JWTPayload, scopes, header: EMPTY_HEADER });
+      memo.set(result, verified);
+    }
+    const now = Date.now() / 1000;
+    const { exp, nbf } = verified.claims;
+    if (exp !== undefined && exp <= now - shared.clockTolerance) throw new UnauthorizedError('ERR_TOKEN_EXPIRED', 'Token expired');
+    if (nbf !== undefined && nbf > now + shared.clockTolerance) throw new UnauthorizedError('ERR_TOKEN_INVALID', 'Invalid token: "nbf" claim check failed');
     return verified;
   }
 
@@ -193,6 +333,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
    * (checked once per change of the set: one integer compare per request otherwise).
    */
   const current = (token: string, entry: Cached): VerifiedToken | undefined => {
+    const remote = entry.remote;
     if (remote === null || entry.generation === remote.generation) return entry.verified;
     if (entry.fingerprint !== null && remote.hasKey(entry.fingerprint)) {
       entry.generation = remote.generation;
@@ -252,7 +393,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
     get cacheStats() {
       return { hits: cache?.hits ?? 0, misses: cache?.misses ?? 0, size: cache?.size ?? 0 };
     },
-    keySet: key.remote,
+    keySet: single !== null ? single.remote : remotes.length === 1 && entries.every((e) => e.remote !== null) ? remotes[0]! : null,
+    keySets: Object.freeze(remotes),
   };
 }
 
@@ -260,8 +402,205 @@ export function createVerifier(options: VerifierOptions): Verifier {
 interface Cached {
   readonly verified: VerifiedToken;
   readonly fingerprint: string | null;
+  /** The remote key set of the entry that verified it (`null`: local keys). */
+  readonly remote: RemoteKeySet | null;
   /** The key set generation it was last checked against. */
   generation: number;
+}
+
+/** Options shared by every entry (unless it sets its own) and by introspected tokens. */
+interface SharedSettings {
+  readonly clockTolerance: number;
+  readonly scopePaths: readonly ScopeClaimPath[];
+  readonly scopeMap: ScopeMap | undefined;
+}
+
+function sharedSettings(o: JwtVerificationOptions, p = '', defaults?: SharedSettings): SharedSettings {
+  return {
+    clockTolerance: o.clockTolerance === undefined && defaults ? defaults.clockTolerance : checkClockTolerance(o.clockTolerance, p),
+    scopePaths: o.scopeClaims === undefined && defaults ? defaults.scopePaths : scopePaths(o.scopeClaims, p),
+    scopeMap: o.scopeMap === undefined && defaults ? defaults.scopeMap : scopeMapOption(o.scopeMap, p),
+  };
+}
+
+function checkClockTolerance(value: unknown, p: string): number {
+  const tolerance = value ?? 5;
+  if (typeof tolerance !== 'number' || !(tolerance >= 0) || !Number.isFinite(tolerance)) {
+    throw new ConfigError(`${p}clockTolerance must be a non-negative number of seconds`);
+  }
+  return tolerance;
+}
+
+function scopePaths(value: unknown, p: string): readonly ScopeClaimPath[] {
+  if (value === undefined) return compileScopeClaims(DEFAULT_SCOPE_CLAIMS);
+  try {
+    return compileScopeClaims(typeof value === 'string' ? [value] : (value as ScopeClaim[]));
+  } catch (err) {
+    throw new ConfigError(`${p}scopeClaims${(err as Error).message.startsWith('[') ? '' : ' '}${(err as Error).message}`);
+  }
+}
+
+function scopeMapOption(value: unknown, p: string): ScopeMap | undefined {
+  try {
+    return checkScopeMap(value);
+  } catch (err) {
+    throw new ConfigError(`${p}scopeMap${(err as Error).message.startsWith('[') ? '' : ' '}${(err as Error).message}`);
+  }
+}
+
+function checkIntrospection(value: unknown): { introspector: TokenIntrospector; tokens: IntrospectedTokens | undefined } | null {
+  if (value === undefined) return null;
+  if (value === null || typeof value !== 'object') throw new ConfigError('introspection must be an object: introspection options ({ url, clientAuth, … }) or { introspector, tokens? }');
+  const o = value as { introspector?: unknown; tokens?: unknown };
+  if (o.tokens !== undefined && o.tokens !== 'opaque' && o.tokens !== 'all') throw new ConfigError('introspection.tokens must be "opaque" or "all"');
+  const tokens = o.tokens as IntrospectedTokens | undefined;
+  if (!('introspector' in o)) return { introspector: createIntrospector(value as IntrospectionOptions), tokens };
+  const introspector = o.introspector as TokenIntrospector | null;
+  if (introspector === null || typeof introspector !== 'object' || typeof introspector.introspect !== 'function') {
+    throw new ConfigError('introspection.introspector must be an introspector (an object with introspect(token))');
+  }
+  const extra = Object.keys(o).filter((k) => k !== 'introspector' && k !== 'tokens');
+  if (extra.length) throw new ConfigError(`introspection.introspector is already built: ${extra.map((k) => `introspection.${/^[A-Za-z0-9_]{1,32}$/.test(k) ? k : '?'}`).join(', ')} cannot be set beside it`);
+  return { introspector, tokens };
+}
+
+/** How one issuer's JWTs are verified, checked and resolved at construction. */
+interface JwtEntry {
+  readonly key: JWTVerifyGetKey | KeyObject | Uint8Array;
+  readonly remote: RemoteKeySet | null;
+  readonly verifyOptions: JWTVerifyOptions;
+  readonly clockTolerance: number;
+  readonly maxAgeSeconds: number | undefined;
+  readonly scopePaths: readonly ScopeClaimPath[];
+  readonly scopeMap: ScopeMap | undefined;
+  /** Longest a verification is cached, ms. */
+  readonly cacheMaxAge: number;
+  readonly rfc9068: boolean;
+}
+
+const RFC9068_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'];
+
+function buildEntry(o: JwtVerificationOptions & { issuer?: string | readonly string[] }, p: string, defaults: SharedSettings, cacheOption: VerifierOptions['cache']): JwtEntry {
+  const algorithms = checkAlgorithms(o.algorithms, p);
+  const key = resolveKey(o, algorithms, p);
+  const { clockTolerance, scopePaths, scopeMap } = p === '' ? defaults : sharedSettings(o, p, defaults);
+  const maxTokenAge = o.maxTokenAge;
+  let maxAgeSeconds: number | undefined;
+  if (maxTokenAge !== undefined) maxAgeSeconds = parseSpan(maxTokenAge, `${p}maxTokenAge`);
+  const issuer = stringList(o.issuer, `${p}issuer`);
+  const audience = stringList(o.audience, `${p}audience`);
+  const requiredClaims = stringList(o.requiredClaims, `${p}requiredClaims`) ?? [];
+  if (o.profile !== undefined && o.profile !== 'rfc9068') throw new ConfigError(`${p}profile must be "rfc9068"`);
+  const rfc9068 = o.profile === 'rfc9068';
+  if (rfc9068 && issuer === undefined) throw new ConfigError(`${p}profile "rfc9068" needs ${p}issuer: the resource server must check "iss" (RFC 9068 §4)`);
+  if (rfc9068 && audience === undefined) throw new ConfigError(`${p}profile "rfc9068" needs ${p}audience: the resource server must check "aud" (RFC 9068 §4)`);
+  const refreshAge = o.jwksOptions?.cacheMaxAge ?? 600_000;
+  const cacheMaxAge = cacheOption === false || cacheOption === undefined ? 0 : (cacheOption.maxAge ?? refreshAge);
+  const verifyOptions: JWTVerifyOptions = {
+    algorithms: [...algorithms],
+    issuer,
+    audience,
+    clockTolerance,
+    maxTokenAge,
+    requiredClaims: [...new Set(['exp', ...(rfc9068 ? RFC9068_CLAIMS : []), ...requiredClaims])],
+    // jose compares typ as a media type: case-insensitively, `application/` implied (RFC 7515 §4.1.9).
+    ...(rfc9068 ? { typ: 'at+jwt' } : {}),
+  };
+  return { key: key.get, remote: key.remote, verifyOptions, clockTolerance, maxAgeSeconds, scopePaths, scopeMap, cacheMaxAge, rfc9068 };
+}
+
+function buildIssuers(value: unknown, shared: SharedSettings, cacheOption: VerifierOptions['cache']): Map<string, JwtEntry> {
+  if (!Array.isArray(value) || value.length === 0) throw new ConfigError('issuers must be a non-empty array of { issuer, algorithms, <key source>, … }');
+  const map = new Map<string, JwtEntry>();
+  const index = new Map<string, number>();
+  value.forEach((raw: unknown, i) => {
+    const p = `issuers[${i}].`;
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`issuers[${i}] must be an object ({ issuer, algorithms, <key source>, … })`);
+    const o = raw as IssuerOptions;
+    for (const k of Object.keys(o)) {
+      if (!ENTRY_KEYS.has(k)) throw new ConfigError(`${p}${k} is not an option of an issuer (one of ${[...ENTRY_KEYS].join(', ')}); verifier-wide options go beside issuers`);
+    }
+    if (typeof o.issuer !== 'string' || o.issuer === '') throw new ConfigError(`${p}issuer must be a non-empty string (the exact "iss" of its tokens)`);
+    const before = index.get(o.issuer);
+    if (before !== undefined) throw new ConfigError(`${p}issuer repeats issuers[${before}].issuer: each issuer is listed once`);
+    index.set(o.issuer, i);
+    map.set(o.issuer, buildEntry(o, p, shared, cacheOption));
+  });
+  return map;
+}
+
+/**
+ * The entry for a token: its `iss`, read WITHOUT verifying anything, only picks which issuer's
+ * settings verify it; those then check everything, `iss` included. No entry: refused here,
+ * before any key is looked up or fetched.
+ */
+function selectIssuer(byIssuer: Map<string, JwtEntry>, token: string): JwtEntry {
+  const first = token.indexOf('.');
+  const second = token.indexOf('.', first + 1);
+  let iss: unknown;
+  try {
+    const payload: unknown = JSON.parse(Buffer.from(token.slice(first + 1, second), 'base64url').toString('utf8'));
+    if (payload !== null && typeof payload === 'object' && !Array.isArray(payload)) iss = (payload as { iss?: unknown }).iss;
+  } catch {
+    throw new UnauthorizedError('ERR_TOKEN_INVALID', 'Invalid token: malformed');
+  }
+  if (typeof iss !== 'string') throw new UnauthorizedError('ERR_TOKEN_INVALID', 'Invalid token: no "iss" claim');
+  const entry = byIssuer.get(iss);
+  if (entry === undefined) throw new UnauthorizedError('ERR_TOKEN_INVALID', 'Invalid token: unknown issuer');
+  return entry;
+}
+
+/**
+ * JWT-shaped: three dot-separated base64url parts (the signature may be empty) whose first
+ * decodes to a JSON object (a JOSE header). Anything else is opaque — RFC 6750's own example
+ * token, `mF_9.B5f-4.1JqM`, has three parts but no header.
+ */
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+function isJwtShaped(token: string): boolean {
+  if (!JWT_SHAPE.test(token)) return false;
+  try {
+    const header: unknown = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8'));
+    return header !== null && typeof header === 'object' && !Array.isArray(header);
+  } catch {
+    return false;
+  }
+}
+
+/** Verify a canonical compact JWS with one entry's settings. */
+async function verifyJwt(entry: JwtEntry, token: string): Promise<{ verified: VerifiedToken; used: unknown; generation: number }> {
+  const remote = entry.remote;
+  // The key the signature verified with, to tell later whether it is still in a remote set,
+  // and the set's generation before the key was chosen: a refresh that lands while this
+  // verification is in flight must not pass for one the entry was checked against.
+  const generation = remote?.generation ?? 0;
+  let used: unknown = null;
+  const getKey = remote !== null ? async (...args: Parameters<JWTVerifyGetKey>) => (used = await remote.getKey(...args)) : entry.key;
+  let result;
+  try {
+    result = await jwtVerify(token, getKey as JWTVerifyGetKey, entry.verifyOptions);
+  } catch (err) {
+    if (!(err instanceof errors.JWKSMultipleMatchingKeys)) throw mapJoseError(err);
+    // No kid (or a shared one), several keys of the type, as during a rotation: try each.
+    const tried = await tryEachKey(token, err, entry.verifyOptions);
+    result = tried.result;
+    used = tried.key;
+  }
+  const { payload, protectedHeader } = result;
+  const now = Date.now() / 1000;
+  // iat sanity (jose checks it only with maxTokenAge): a token cannot be issued in the future.
+  if (payload.iat !== undefined && payload.iat > now + entry.clockTolerance) {
+    throw new UnauthorizedError('ERR_TOKEN_INVALID', 'Invalid token: "iat" is in the future');
+  }
+  if (entry.rfc9068) {
+    for (const claim of ['sub', 'client_id', 'jti'] as const) {
+      if (typeof payload[claim] !== 'string' || payload[claim] === '') {
+        throw new UnauthorizedError('ERR_TOKEN_INVALID', `Invalid token: "${claim}" claim must be a non-empty string (RFC 9068)`);
+      }
+    }
+  }
+  const scopes = readScopes(payload, entry.scopePaths, entry.scopeMap);
+  const verified: VerifiedToken = Object.freeze({ claims: deepFreeze(payload), scopes, header: Object.freeze(protectedHeader) });
+  return { verified, used, generation };
 }
 
 /**
@@ -288,11 +627,11 @@ async function tryEachKey(token: string, candidates: errors.JWKSMultipleMatching
   throw new UnauthorizedError('ERR_TOKEN_INVALID', 'Invalid token: signature verification failed');
 }
 
-function checkAlgorithms(value: unknown): readonly string[] {
-  if (!Array.isArray(value) || value.length === 0) throw new ConfigError('algorithms must be a non-empty array (e.g. ["ES256"])');
+function checkAlgorithms(value: unknown, p = ''): readonly string[] {
+  if (!Array.isArray(value) || value.length === 0) throw new ConfigError(`${p}algorithms must be a non-empty array (e.g. ["ES256"])`);
   for (const alg of value) {
     if (typeof alg !== 'string' || !ALGORITHMS.has(alg)) {
-      throw new ConfigError(`algorithm ${JSON.stringify(alg)} is not allowed (one of ${[...ALGORITHMS].join(', ')})`);
+      throw new ConfigError(`${p}algorithms: algorithm ${JSON.stringify(alg)} is not allowed (one of ${[...ALGORITHMS].join(', ')})`);
     }
   }
   return [...new Set(value as string[])];
@@ -303,36 +642,36 @@ interface ResolvedKey {
   remote: RemoteKeySet | null;
 }
 
-function resolveKey(options: VerifierOptions, algorithms: readonly string[]): ResolvedKey {
+function resolveKey(options: JwtVerificationOptions, algorithms: readonly string[], p = ''): ResolvedKey {
   const sources = (['secret', 'publicKey', 'jwks', 'jwksUri'] as const).filter((k) => options[k] !== undefined);
   if (sources.length !== 1) {
-    throw new ConfigError(`give exactly one key source (secret, publicKey, jwks or jwksUri); got ${sources.length ? sources.join(', ') : 'none'}`);
+    throw new ConfigError(`${p === '' ? '' : p.slice(0, -1) + ': '}give exactly one key source (secret, publicKey, jwks or jwksUri); got ${sources.length ? sources.join(', ') : 'none'}`);
   }
   const hmac = algorithms.filter((a) => a.startsWith('HS'));
   const source = sources[0]!;
   if (source === 'secret') {
-    if (hmac.length !== algorithms.length) throw new ConfigError('a secret works with HS256/HS384/HS512 only; remove the other algorithms');
+    if (hmac.length !== algorithms.length) throw new ConfigError(`${p}a secret works with HS256/HS384/HS512 only; remove the other algorithms`);
     const secret = typeof options.secret === 'string' ? new TextEncoder().encode(options.secret) : options.secret;
-    if (!(secret instanceof Uint8Array)) throw new ConfigError('secret must be a string or a Uint8Array');
+    if (!(secret instanceof Uint8Array)) throw new ConfigError(`${p}secret must be a string or a Uint8Array`);
     const need = Math.max(...hmac.map((a) => HMAC_BYTES[a]!));
-    if (secret.byteLength < need) throw new ConfigError(`secret is too short: ${hmac.join('/')} needs at least ${need} bytes`);
+    if (secret.byteLength < need) throw new ConfigError(`${p}secret is too short: ${hmac.join('/')} needs at least ${need} bytes`);
     return { get: secret, remote: null };
   }
-  if (hmac.length) throw new ConfigError(`${hmac.join(', ')} needs a secret; with ${source} allow asymmetric algorithms only`);
+  if (hmac.length) throw new ConfigError(`${p}algorithms: ${hmac.join(', ')} needs a secret; with ${p}${source} allow asymmetric algorithms only`);
   if (source === 'publicKey') {
-    const keyObject = publicKeyObject(options.publicKey!);
-    for (const alg of algorithms) checkKeyFits(keyObject, alg);
+    const keyObject = publicKeyObject(options.publicKey!, p);
+    for (const alg of algorithms) checkKeyFits(keyObject, alg, p);
     return { get: keyObject, remote: null };
   }
   if (source === 'jwks') {
     const jwks = options.jwks!;
-    if (!jwks || typeof jwks !== 'object' || !Array.isArray(jwks.keys)) throw new ConfigError('jwks must be a JSON Web Key Set ({ keys: [...] })');
-    for (const jwk of jwks.keys) if (isPrivateJwk(jwk)) throw new ConfigError('jwks holds a private or symmetric key; give public keys only');
+    if (!jwks || typeof jwks !== 'object' || !Array.isArray(jwks.keys)) throw new ConfigError(`${p}jwks must be a JSON Web Key Set ({ keys: [...] })`);
+    for (const jwk of jwks.keys) if (isPrivateJwk(jwk)) throw new ConfigError(`${p}jwks holds a private or symmetric key; give public keys only`);
     let local;
     try {
       local = createLocalJWKSet(jwks);
     } catch (err) {
-      throw new ConfigError(`jwks is not a valid key set: ${(err as Error).message}`);
+      throw new ConfigError(`${p}jwks is not a valid key set: ${(err as Error).message}`);
     }
     return { get: local, remote: null };
   }
@@ -340,21 +679,21 @@ function resolveKey(options: VerifierOptions, algorithms: readonly string[]): Re
   try {
     url = new URL(options.jwksUri!);
   } catch {
-    throw new ConfigError('jwksUri must be an absolute URL');
+    throw new ConfigError(`${p}jwksUri must be an absolute URL`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError('jwksUri must be an http or https URL');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`${p}jwksUri must be an http or https URL`);
   const jo = options.jwksOptions ?? {};
-  if (jo === null || typeof jo !== 'object') throw new ConfigError('jwksOptions must be an object');
+  if (jo === null || typeof jo !== 'object') throw new ConfigError(`${p}jwksOptions must be an object`);
   for (const k of ['timeoutDuration', 'cooldownDuration', 'cacheMaxAge'] as const) {
-    if (jo[k] !== undefined && !(Number.isFinite(jo[k]) && jo[k]! >= 0)) throw new ConfigError(`jwksOptions.${k} must be a non-negative number of ms`);
+    if (jo[k] !== undefined && !(Number.isFinite(jo[k]) && jo[k]! >= 0)) throw new ConfigError(`${p}jwksOptions.${k} must be a non-negative number of ms`);
   }
   if (jo.maxBodyBytes !== undefined && !(Number.isInteger(jo.maxBodyBytes) && jo.maxBodyBytes > 0)) {
-    throw new ConfigError('jwksOptions.maxBodyBytes must be a positive integer');
+    throw new ConfigError(`${p}jwksOptions.maxBodyBytes must be a positive integer`);
   }
-  if (jo.allowInsecureHttp !== undefined && typeof jo.allowInsecureHttp !== 'boolean') throw new ConfigError('jwksOptions.allowInsecureHttp must be a boolean');
+  if (jo.allowInsecureHttp !== undefined && typeof jo.allowInsecureHttp !== 'boolean') throw new ConfigError(`${p}jwksOptions.allowInsecureHttp must be a boolean`);
   // Keys over plain HTTP can be swapped by anyone on the path: only on this machine, or when asked for.
   if (url.protocol === 'http:' && !isLoopback(url.hostname) && jo.allowInsecureHttp !== true) {
-    throw new ConfigError('jwksUri must be https (http only on a loopback host, or with jwksOptions.allowInsecureHttp: true)');
+    throw new ConfigError(`${p}jwksUri must be https (http only on a loopback host, or with jwksOptions.allowInsecureHttp: true)`);
   }
   const remote = remoteKeySet(url.href, jo);
   return { get: remote.getKey, remote };
@@ -368,32 +707,32 @@ function isPrivateJwk(jwk: JWK): boolean {
   return jwk.kty === 'oct' || jwk.d !== undefined || jwk.k !== undefined;
 }
 
-function publicKeyObject(input: string | JWK): KeyObject {
+function publicKeyObject(input: string | JWK, p = ''): KeyObject {
   if (typeof input === 'string') {
-    if (/PRIVATE KEY-----/.test(input)) throw new ConfigError('publicKey is a private key; give the public key (SPKI PEM)');
+    if (/PRIVATE KEY-----/.test(input)) throw new ConfigError(`${p}publicKey is a private key; give the public key (SPKI PEM)`);
     try {
       return createPublicKey({ key: input, format: 'pem' });
     } catch {
-      throw new ConfigError('publicKey is not a valid PEM public key');
+      throw new ConfigError(`${p}publicKey is not a valid PEM public key`);
     }
   }
-  if (!input || typeof input !== 'object') throw new ConfigError('publicKey must be a PEM string or a JWK');
-  if (isPrivateJwk(input)) throw new ConfigError('publicKey is a private or symmetric JWK; give the public key');
+  if (!input || typeof input !== 'object') throw new ConfigError(`${p}publicKey must be a PEM string or a JWK`);
+  if (isPrivateJwk(input)) throw new ConfigError(`${p}publicKey is a private or symmetric JWK; give the public key`);
   try {
     return createPublicKey({ key: input as import('node:crypto').JsonWebKey, format: 'jwk' });
   } catch {
-    throw new ConfigError('publicKey is not a valid public JWK');
+    throw new ConfigError(`${p}publicKey is not a valid public JWK`);
   }
 }
 
-function checkKeyFits(key: KeyObject, alg: string): void {
+function checkKeyFits(key: KeyObject, alg: string, p = ''): void {
   const type = key.asymmetricKeyType;
   const ok =
     alg.startsWith('RS') ? type === 'rsa'
     : alg.startsWith('PS') ? type === 'rsa' || type === 'rsa-pss'
     : alg.startsWith('ES') ? type === 'ec' && key.asymmetricKeyDetails?.namedCurve === EC_CURVES[alg]
     : type === 'ed25519';
-  if (!ok) throw new ConfigError(`algorithm ${alg} cannot be used with this ${type ?? 'unknown'} key`);
+  if (!ok) throw new ConfigError(`${p}algorithm ${alg} cannot be used with this ${type ?? 'unknown'} key`);
 }
 
 function stringList(value: unknown, name: string): string[] | undefined {
@@ -418,11 +757,25 @@ function parseSpan(value: number | string, name: string): number {
   throw new ConfigError(`${name} must be a positive number of seconds or a span like "2h"`);
 }
 
-/** Scopes from the configured claims, united. A claim of the wrong type makes the token invalid. */
-function readScopes(payload: JWTPayload, claims: readonly string[]): ReadonlySet<string> {
-  const { scopes, invalid } = scopesFromClaims(payload, claims);
-  if (invalid !== null) throw new UnauthorizedError('ERR_TOKEN_INVALID', `Invalid token: "${invalid}" claim must be a string or an array of strings`);
-  return scopes;
+/** Scopes from the configured claims, mapped. A claim of the wrong type makes the token invalid. */
+function readScopes(payload: Readonly<Record<string, unknown>>, paths: readonly ScopeClaimPath[], map: ScopeMap | undefined): ReadonlySet<string> {
+  let read;
+  try {
+    read = readScopeClaims(payload, paths, map);
+  } catch (err) {
+    throw new InternalError(err); // a scopeMap function that threw or answered nonsense: our bug, not the token's
+  }
+  if (read.invalid !== null) throw new UnauthorizedError('ERR_TOKEN_INVALID', `Invalid token: "${safeName(read.invalid)}" claim must be a string or an array of strings`);
+  return read.scopes;
+}
+
+/** A deep copy of an introspector's claims (never freeze what it keeps). */
+function structuredCloneSafe<T>(value: T): T {
+  try {
+    return structuredClone(value);
+  } catch (err) {
+    throw new InternalError(err);
+  }
 }
 
 function deepFreeze<T>(value: T): T {
@@ -440,6 +793,7 @@ function mapJoseError(err: unknown): ScopeGateError {
     return new UnauthorizedError('ERR_TOKEN_EXPIRED', err.claim === 'iat' ? 'Token too old' : 'Token expired', undefined, err);
   }
   if (err instanceof errors.JWTClaimValidationFailed) {
+    if (err.claim === 'typ') return new UnauthorizedError('ERR_TOKEN_INVALID', 'Invalid token: "typ" header must be at+jwt (RFC 9068)', undefined, err);
     return new UnauthorizedError('ERR_TOKEN_INVALID', `Invalid token: "${safeName(err.claim)}" claim check failed`, undefined, err);
   }
   if (err instanceof errors.JOSEAlgNotAllowed) return new UnauthorizedError('ERR_TOKEN_INVALID', 'Invalid token: algorithm not allowed', undefined, err);
@@ -457,5 +811,5 @@ function mapJoseError(err: unknown): ScopeGateError {
 }
 
 function safeName(claim: string): string {
-  return /^[A-Za-z0-9_.-]{1,32}$/.test(claim) ? claim : 'claim';
+  return /^[A-Za-z0-9_.:/-]{1,64}$/.test(claim) ? claim : 'claim';
 }

@@ -15,10 +15,14 @@ import {
   createVerifier,
   InternalError,
   refusedEvent,
+  RESOURCE_METADATA_CACHE_CONTROL,
+  resourceMetadataEndpoints,
   ScopeGateError,
   type Authorization,
+  type AuthorizeOptions,
   type CompileOptions,
   type DecisionEvent,
+  type ResourceMetadataEndpointOptions,
   type RouteRule,
   type RouteTable,
   type Verifier,
@@ -51,6 +55,15 @@ export interface ScopeGateOptions {
    * `req.auth` — for turning the gate on over existing traffic. Default `'enforce'`.
    */
   mode?: 'enforce' | 'report';
+  /**
+   * OAuth 2.0 Protected Resource Metadata (RFC 9728): the gate answers `GET` and `HEAD` of
+   * `/.well-known/oauth-protected-resource` (with the resource's path appended, if it has one,
+   * and one per `paths` prefix) with the document, before any authentication, and every 401
+   * challenge (and 403 `insufficient_scope`) carries `resource_metadata="…"`. The options of
+   * `protectedResourceMetadata` plus `paths`; `scopes_supported` comes from the table. Mount the
+   * gate at the app's root for the well-known paths to reach it. Default: none.
+   */
+  resourceMetadata?: ResourceMetadataEndpointOptions;
 }
 
 /**
@@ -85,7 +98,11 @@ export function scopeGate(options: ScopeGateOptions): RequestHandler {
   if (mode !== 'enforce' && mode !== 'report') throw new ConfigError(`mode must be 'enforce' or 'report'`);
   const onDecision = options.onDecision;
   if (onDecision !== undefined && typeof onDecision !== 'function') throw new ConfigError('onDecision must be a function');
-  const authorizeOptions = { realm, unmatched };
+  const authorizeOptions: AuthorizeOptions = { realm, unmatched };
+  const metadata = options.resourceMetadata === undefined ? null : resourceMetadataEndpoints(table, options.resourceMetadata);
+  // One options object per metadata URL, made once: the request path picks it.
+  const optionsByUrl = new Map<string, AuthorizeOptions>(metadata?.urls.map((url) => [url, { realm, unmatched, resourceMetadata: url }]));
+  const optionsFor = metadata === null ? null : (path: string) => optionsByUrl.get(metadata.metadataUrlFor(path))!;
 
   /** The request passed: set req.auth and report. Throws if onDecision does. */
   function allow(req: Request, slot: AuthSlot | null, path: string, auth: Authorization): void {
@@ -127,9 +144,17 @@ export function scopeGate(options: ScopeGateOptions): RequestHandler {
     if (slot === null) req.auth = undefined;
     else if (slot[AUTH] !== undefined) slot[AUTH] = undefined;
     const path = pathOf(req);
+    if (metadata !== null && (req.method === 'GET' || req.method === 'HEAD')) {
+      // RFC 9728 §3: public, answered before the table and before any token is read.
+      const document = metadata.documents.get(path);
+      if (document !== undefined) {
+        res.status(200).set({ 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': RESOURCE_METADATA_CACHE_CONTROL, 'Access-Control-Allow-Origin': '*' }).send(document);
+        return;
+      }
+    }
     let result: Authorization | Promise<Authorization>;
     try {
-      result = authorizePathname(verifier, table, req.method, path, authorizationFromRawHeaders(req.rawHeaders, req.headers.authorization), authorizeOptions);
+      result = authorizePathname(verifier, table, req.method, path, authorizationFromRawHeaders(req.rawHeaders, req.headers.authorization), optionsFor === null ? authorizeOptions : optionsFor(path));
     } catch (err) {
       return refuse(req, res, next, path, err);
     }
