@@ -5,7 +5,20 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { compileTrustProxy } from './forward-headers';
-import { compileRoutes, RouteConfigError, type CompileOptions, type RouteRule, type RouteTable, type VerifierAlgorithm } from '@scopegate/core';
+import {
+  compileRoutes,
+  ConfigError,
+  createVerifier,
+  protectedResourceMetadata,
+  RouteConfigError,
+  type CompileOptions,
+  type IntrospectionOptions,
+  type IssuerOptions,
+  type RouteRule,
+  type RouteTable,
+  type VerifierAlgorithm,
+  type VerifierOptions,
+} from '@scopegate/core';
 
 /** A claim that may go unchecked, by explicit choice only (`ALLOW_UNCHECKED_CLAIMS`). */
 export type UncheckedClaim = 'iss' | 'aud';
@@ -16,6 +29,16 @@ export type KeySource =
   | { kind: 'jwks'; url: string }
   | { kind: 'publicKey'; pem: string }
   | { kind: 'secret'; secret: string };
+
+/** Introspection settings (`INTROSPECTION_*`): the endpoint, client authentication, which tokens go there. */
+export interface IntrospectionSettings {
+  /** `INTROSPECTION_URL`. */
+  url: string;
+  /** `INTROSPECTION_AUTH` (default client_secret_basic) with `INTROSPECTION_CLIENT_ID`/`_SECRET`, or bearer with `INTROSPECTION_TOKEN`. Secrets: never logged. */
+  clientAuth: IntrospectionOptions['clientAuth'];
+  /** `INTROSPECTION_TOKENS`: opaque (default with a key source or ISSUERS_FILE) or all (default without). */
+  tokens: 'opaque' | 'all';
+}
 
 export interface GatewayConfig {
   /** `PORT`, default 8080 (0: any free port). */
@@ -65,6 +88,26 @@ export interface GatewayConfig {
   upstreamTimeout: number;
   /** `UPSTREAM_CONNECTIONS`: most connections to the upstream at once; default 128. */
   upstreamConnections: number;
+  /**
+   * `RESOURCE_URL`: this API's resource identifier (RFC 9728): the metadata is served at
+   * `/.well-known/oauth-protected-resource` (plus its path) and named by 401 challenges; null: off.
+   */
+  resourceUrl: string | null;
+  /** `AUTHORIZATION_SERVERS` (comma-separated issuer URLs); null: JWT_ISSUER's values (the demo issuer's in the demo). */
+  authorizationServers: string[] | null;
+  /**
+   * `ISSUERS_FILE`: several issuers, each with its own key source, algorithms and audience
+   * (instead of JWKS_URL / JWT_PUBLIC_KEY / JWT_SECRET / JWT_ISSUER / JWT_AUDIENCE / JWT_ALGORITHMS);
+   * null or absent: the single issuer of those settings. May hold secrets: never logged.
+   */
+  issuers?: IssuerOptions[] | null;
+  issuersFile?: string | null;
+  /** `INTROSPECTION_URL` and friends: opaque (or all) tokens asked of an RFC 7662 endpoint; null or absent: off. */
+  introspection?: IntrospectionSettings | null;
+  /** `SCOPE_CLAIMS` (comma-separated claim names or dotted paths); null or absent: scope, scopes, scp. */
+  scopeClaims?: string[] | null;
+  /** `TOKEN_PROFILE`: rfc9068 (JWT access tokens, RFC 9068) for the single-issuer settings; null or absent: none. */
+  profile?: 'rfc9068' | null;
 }
 
 /** Every variable, its flag, and what it means: for `--help` and the README. */
@@ -90,6 +133,17 @@ export const SETTINGS = [
   ['WORKERS', '--workers', 'gateway processes sharing the port (node:cluster): a number, or auto for one per CPU (default 1)'],
   ['UPSTREAM_TIMEOUT', '--upstream-timeout', 'ms allowed for the upstream\'s response head and between its body chunks; 504 past it (default 30000)'],
   ['UPSTREAM_CONNECTIONS', '--upstream-connections', 'most connections to the upstream at once per process (default 128)'],
+  ['RESOURCE_URL', '--resource-url', 'this API\'s public https URL (RFC 9728 resource identifier): serve /.well-known/oauth-protected-resource and name it in 401 challenges (default: off)'],
+  ['AUTHORIZATION_SERVERS', '--authorization-servers', 'issuer URLs for the metadata\'s authorization_servers, comma-separated (default: JWT_ISSUER\'s values, or ISSUERS_FILE\'s issuers; with RESOURCE_URL only)'],
+  ['ISSUERS_FILE', '--issuers-file', 'JSON file of several issuers, { "issuers": [{ "issuer", "algorithms", "jwksUri" | "publicKey" | "secret", "audience", "scopeClaims", "scopeMap", "profile", ... }] } or a bare array; instead of JWKS_URL/JWT_PUBLIC_KEY/JWT_SECRET/JWT_ISSUER/JWT_AUDIENCE/JWT_ALGORITHMS; each entry needs an audience unless ALLOW_UNCHECKED_CLAIMS lists aud'],
+  ['INTROSPECTION_URL', '--introspection-url', 'RFC 7662 token introspection endpoint (https; http on loopback only) for opaque tokens; alone (no key source) every token is introspected (default: off)'],
+  ['INTROSPECTION_AUTH', '--introspection-auth', 'client_secret_basic (default), client_secret_post or bearer: how the gateway authenticates to the introspection endpoint'],
+  ['INTROSPECTION_CLIENT_ID', '--introspection-client-id', 'client id for client_secret_basic / client_secret_post'],
+  ['INTROSPECTION_CLIENT_SECRET', '--introspection-client-secret', 'client secret for client_secret_basic / client_secret_post (never logged; prefer the variable to the flag)'],
+  ['INTROSPECTION_TOKEN', '--introspection-token', 'bearer credential for INTROSPECTION_AUTH=bearer (never logged)'],
+  ['INTROSPECTION_TOKENS', '--introspection-tokens', 'opaque (JWTs verified here; default with a key source or ISSUERS_FILE) or all (every token introspected; default without)'],
+  ['SCOPE_CLAIMS', '--scope-claims', 'claims read for scopes, comma-separated names or dotted paths, e.g. permissions,realm_access.roles (default scope,scopes,scp; with ISSUERS_FILE the default for entries without scopeClaims)'],
+  ['TOKEN_PROFILE', '--token-profile', 'rfc9068: enforce the JWT access-token profile (typ at+jwt; sub, client_id, jti, iat required) for the single issuer (per entry in ISSUERS_FILE: "profile") (default: none)'],
 ] as const;
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -184,41 +238,139 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
     else key = { kind: 'secret', secret };
   }
 
-  const embedded = upstreamText === undefined && keyVars.length === 0;
-  if (!embedded && upstreamText === undefined) problems.push('UPSTREAM_URL: required when a key is configured (leave both unset for the embedded demo)');
-  if (!embedded && keyVars.length === 0) problems.push('JWKS_URL, JWT_PUBLIC_KEY or JWT_SECRET: one is required with UPSTREAM_URL');
-
   const list = (name: string): string[] | undefined => {
     const v = get(name);
     return v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean);
   };
+  const uncheckedList = list('ALLOW_UNCHECKED_CLAIMS') ?? [];
+  const uncheckedClaims = [...new Set(uncheckedList.filter((c): c is UncheckedClaim => c === 'iss' || c === 'aud'))];
+  // Secrets given in any setting or file: scrubbed from every problem message, whatever said it.
+  const secrets: string[] = [get('JWT_SECRET'), get('INTROSPECTION_CLIENT_SECRET'), get('INTROSPECTION_TOKEN')].filter((v): v is string => v !== undefined);
+
+  // Several issuers from a file: each entry its own key source, algorithms and audience.
+  const issuersFile = get('ISSUERS_FILE') ?? null;
+  let issuers: IssuerOptions[] | null = null;
+  if (issuersFile !== null) {
+    const clash = SINGLE_ISSUER_SETTINGS.filter((k) => get(k) !== undefined);
+    if (clash.length) problems.push(`ISSUERS_FILE: cannot be combined with ${clash.join(', ')}: give each issuer's key, issuer, audience and algorithms in the file`);
+    const read = readIssuersFile(issuersFile);
+    if ('problem' in read) problems.push(`ISSUERS_FILE: ${read.problem}`);
+    else {
+      issuers = read.issuers;
+      for (const entry of issuers) {
+        if (entry !== null && typeof entry === 'object' && typeof (entry as { secret?: unknown }).secret === 'string') secrets.push((entry as { secret: string }).secret);
+      }
+      if (!uncheckedClaims.includes('aud')) {
+        issuers.forEach((entry, i) => {
+          if (entry !== null && typeof entry === 'object' && !Array.isArray(entry) && entry.audience === undefined) {
+            const name = typeof entry.issuer === 'string' ? ` (${JSON.stringify(entry.issuer)})` : '';
+            problems.push(`ISSUERS_FILE: issuers[${i}]${name} has no "audience": tokens' aud would not be checked; add one, or set ALLOW_UNCHECKED_CLAIMS=aud (--allow-unchecked-claims aud) to accept tokens of any aud`);
+          }
+        });
+      }
+    }
+    if (uncheckedClaims.includes('iss')) problems.push('ALLOW_UNCHECKED_CLAIMS: iss is always checked with ISSUERS_FILE (a token is verified by the entry its iss names): remove iss');
+  }
+
+  // Token introspection (RFC 7662): opaque tokens, or every token when there is no key source.
+  const localJwts = keyVars.length > 0 || issuersFile !== null;
+  const introspectionUrl = get('INTROSPECTION_URL');
+  let introspection: IntrospectionSettings | null = null;
+  if (introspectionUrl === undefined) {
+    const orphans = INTROSPECTION_SETTINGS.filter((k) => get(k) !== undefined);
+    if (orphans.length) problems.push(`${orphans.join(', ')}: ${orphans.length > 1 ? 'apply' : 'applies'} with INTROSPECTION_URL only`);
+  } else {
+    let urlOk = true;
+    try {
+      const u = new URL(introspectionUrl);
+      if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.username !== '' || u.password !== '') throw new Error();
+    } catch {
+      urlOk = false;
+      // Not echoed: it may carry credentials.
+      problems.push('INTROSPECTION_URL: must be an http or https URL without credentials in it (give them in INTROSPECTION_CLIENT_ID / INTROSPECTION_CLIENT_SECRET or INTROSPECTION_TOKEN)');
+    }
+    const method = get('INTROSPECTION_AUTH') ?? 'client_secret_basic';
+    let clientAuth: IntrospectionSettings['clientAuth'] | null = null;
+    if (method === 'bearer') {
+      const token = get('INTROSPECTION_TOKEN');
+      if (token === undefined) problems.push('INTROSPECTION_TOKEN: required with INTROSPECTION_AUTH=bearer');
+      const extra = (['INTROSPECTION_CLIENT_ID', 'INTROSPECTION_CLIENT_SECRET'] as const).filter((k) => get(k) !== undefined);
+      if (extra.length) problems.push(`${extra.join(', ')}: not used with INTROSPECTION_AUTH=bearer: remove ${extra.length > 1 ? 'them' : 'it'}`);
+      if (token !== undefined) clientAuth = { method: 'bearer', token };
+    } else if (method === 'client_secret_basic' || method === 'client_secret_post') {
+      const clientId = get('INTROSPECTION_CLIENT_ID');
+      const clientSecret = get('INTROSPECTION_CLIENT_SECRET');
+      if (clientId === undefined) problems.push(`INTROSPECTION_CLIENT_ID: required with INTROSPECTION_URL (INTROSPECTION_AUTH=${method})`);
+      if (clientSecret === undefined) problems.push(`INTROSPECTION_CLIENT_SECRET: required with INTROSPECTION_URL (INTROSPECTION_AUTH=${method})`);
+      if (get('INTROSPECTION_TOKEN') !== undefined) problems.push('INTROSPECTION_TOKEN: applies with INTROSPECTION_AUTH=bearer only: remove it, or set INTROSPECTION_AUTH=bearer');
+      if (clientId !== undefined && clientSecret !== undefined) clientAuth = { method, clientId, clientSecret };
+    } else {
+      problems.push('INTROSPECTION_AUTH: must be client_secret_basic, client_secret_post or bearer');
+    }
+    const tokensText = get('INTROSPECTION_TOKENS');
+    const tokens = (tokensText ?? (localJwts ? 'opaque' : 'all')) as 'opaque' | 'all';
+    if (tokens !== 'opaque' && tokens !== 'all') problems.push('INTROSPECTION_TOKENS: must be opaque or all');
+    else if (tokens === 'all' && localJwts) {
+      problems.push(`INTROSPECTION_TOKENS: all sends every token to the introspection endpoint, but ${issuersFile !== null ? 'ISSUERS_FILE' : keyVars.join(', ')} verifies JWTs here: remove one, or use opaque`);
+    } else if (tokens === 'opaque' && !localJwts) {
+      problems.push('INTROSPECTION_TOKENS: opaque verifies JWTs here, but there is no key source (JWKS_URL, JWT_PUBLIC_KEY, JWT_SECRET or ISSUERS_FILE): set one, or use all');
+    }
+    if (urlOk && clientAuth !== null) introspection = { url: introspectionUrl, clientAuth, tokens };
+  }
+  // Every token introspected: the endpoint says whether it is active; nothing here reads a JWT.
+  const introspectionOnly = introspectionUrl !== undefined && !localJwts;
+
+  const embedded = upstreamText === undefined && keyVars.length === 0 && issuersFile === null && introspectionUrl === undefined;
+  if (!embedded && upstreamText === undefined) {
+    problems.push(`UPSTREAM_URL: required when ${keyVars.length ? 'a key is' : issuersFile !== null ? 'ISSUERS_FILE is' : 'INTROSPECTION_URL is'} configured (leave both unset for the embedded demo)`);
+  }
+  if (!embedded && !localJwts && introspectionUrl === undefined) problems.push('JWKS_URL, JWT_PUBLIC_KEY or JWT_SECRET: one is required with UPSTREAM_URL (or ISSUERS_FILE, or INTROSPECTION_URL)');
 
   // Without iss and aud checks, any token the key signed is accepted: one minted by the same
   // issuer for another API, or by another tenant sharing the key. So with an upstream both are
   // required, unless the operator names the claim to leave unchecked: never a silent default.
   const issuer = list('JWT_ISSUER');
   const audience = list('JWT_AUDIENCE');
-  const uncheckedList = list('ALLOW_UNCHECKED_CLAIMS') ?? [];
   const badUnchecked = uncheckedList.filter((c) => c !== 'iss' && c !== 'aud');
   if (badUnchecked.length) problems.push(`ALLOW_UNCHECKED_CLAIMS: only iss and aud may be listed, got ${badUnchecked.map((c) => JSON.stringify(c)).join(', ')}`);
-  const uncheckedClaims = [...new Set(uncheckedList.filter((c): c is UncheckedClaim => c === 'iss' || c === 'aud'))];
   if (get('ALLOW_UNCHECKED_CLAIMS') !== undefined && uncheckedList.length === 0) problems.push('ALLOW_UNCHECKED_CLAIMS: must list iss, aud or both');
   if (embedded && uncheckedClaims.length) problems.push('ALLOW_UNCHECKED_CLAIMS: applies with UPSTREAM_URL only (the embedded demo always checks iss and aud)');
-  for (const [name, value, claim] of [['JWT_ISSUER', issuer, 'iss'], ['JWT_AUDIENCE', audience, 'aud']] as const) {
-    if (value !== undefined && value.length === 0) problems.push(`${name}: must list at least one value`);
-    if (embedded) continue;
-    if (value === undefined && !uncheckedClaims.includes(claim)) {
-      problems.push(`${name}: required with UPSTREAM_URL (tokens' ${claim} would not be checked); set it, or set ALLOW_UNCHECKED_CLAIMS=${claim} (--allow-unchecked-claims ${claim}) to accept tokens of any ${claim}`);
+  if (introspectionOnly) {
+    // Nothing here verifies a JWT: settings about JWTs would be silently ignored.
+    const jwtOnly = (['JWT_ISSUER', 'JWT_AUDIENCE', 'JWT_ALGORITHMS', 'ALLOW_UNCHECKED_CLAIMS', 'TOKEN_PROFILE'] as const).filter((k) => get(k) !== undefined);
+    for (const k of jwtOnly) problems.push(`${k}: applies to JWTs verified here; with INTROSPECTION_URL and no key source every token is introspected (the endpoint decides): remove it`);
+  } else if (issuersFile === null) {
+    for (const [name, value, claim] of [['JWT_ISSUER', issuer, 'iss'], ['JWT_AUDIENCE', audience, 'aud']] as const) {
+      if (value !== undefined && value.length === 0) problems.push(`${name}: must list at least one value`);
+      if (embedded) continue;
+      if (value === undefined && !uncheckedClaims.includes(claim)) {
+        problems.push(`${name}: required with UPSTREAM_URL (tokens' ${claim} would not be checked); set it, or set ALLOW_UNCHECKED_CLAIMS=${claim} (--allow-unchecked-claims ${claim}) to accept tokens of any ${claim}`);
+      }
+      if (value !== undefined && uncheckedClaims.includes(claim)) problems.push(`ALLOW_UNCHECKED_CLAIMS: lists ${claim}, but ${name} is set: remove one`);
     }
-    if (value !== undefined && uncheckedClaims.includes(claim)) problems.push(`ALLOW_UNCHECKED_CLAIMS: lists ${claim}, but ${name} is set: remove one`);
   }
 
-  let algorithms = (list('JWT_ALGORITHMS') ?? (key?.kind === 'secret' ? ['HS256'] : embedded ? ['ES256'] : ['RS256', 'ES256'])) as VerifierAlgorithm[];
-  const badAlgs = algorithms.filter((a) => !ALGORITHMS.has(a));
-  if (badAlgs.length) problems.push(`JWT_ALGORITHMS: unknown or disallowed ${badAlgs.join(', ')} (allowed: ${[...ALGORITHMS].join(', ')})`);
-  if (algorithms.length === 0) {
-    problems.push('JWT_ALGORITHMS: must list at least one algorithm');
-    algorithms = [];
+  let algorithms: VerifierAlgorithm[] = [];
+  if (issuersFile === null && !introspectionOnly) {
+    algorithms = (list('JWT_ALGORITHMS') ?? (key?.kind === 'secret' ? ['HS256'] : embedded ? ['ES256'] : ['RS256', 'ES256'])) as VerifierAlgorithm[];
+    const badAlgs = algorithms.filter((a) => !ALGORITHMS.has(a));
+    if (badAlgs.length) problems.push(`JWT_ALGORITHMS: unknown or disallowed ${badAlgs.join(', ')} (allowed: ${[...ALGORITHMS].join(', ')})`);
+    if (algorithms.length === 0) {
+      problems.push('JWT_ALGORITHMS: must list at least one algorithm');
+      algorithms = [];
+    }
+  }
+
+  const scopeClaims = list('SCOPE_CLAIMS') ?? null;
+  if (scopeClaims !== null && scopeClaims.length === 0) problems.push('SCOPE_CLAIMS: must list at least one claim name or dotted path');
+  if (scopeClaims !== null && embedded) problems.push('SCOPE_CLAIMS: applies with UPSTREAM_URL only (the embedded demo\'s tokens carry scope)');
+  const profileText = get('TOKEN_PROFILE');
+  let profile: 'rfc9068' | null = null;
+  if (profileText !== undefined) {
+    if (profileText !== 'rfc9068') problems.push('TOKEN_PROFILE: must be rfc9068');
+    else if (issuersFile !== null) problems.push('TOKEN_PROFILE: with ISSUERS_FILE, give "profile": "rfc9068" in each entry it applies to');
+    else if (embedded) problems.push('TOKEN_PROFILE: applies with UPSTREAM_URL only');
+    else profile = 'rfc9068';
   }
 
   const logLevel = (get('LOG_LEVEL') ?? 'info') as LogLevel;
@@ -276,8 +428,25 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
   const upstreamTimeout = whole('UPSTREAM_TIMEOUT', 30_000, 3_600_000);
   const upstreamConnections = whole('UPSTREAM_CONNECTIONS', 128, 65_536);
 
-  if (problems.length) throw new GatewayConfigError(problems);
-  return {
+  // RFC 9728 metadata: validated here as the document builder will (the table's scopes are added at start).
+  const resourceUrl = get('RESOURCE_URL') ?? null;
+  const authorizationServers = list('AUTHORIZATION_SERVERS') ?? null;
+  if (resourceUrl === null && authorizationServers !== null) problems.push('AUTHORIZATION_SERVERS: applies with RESOURCE_URL only');
+  if (resourceUrl !== null) {
+    const issuerUrls = issuers?.map((e) => (e !== null && typeof e === 'object' ? e.issuer : undefined)).filter((i): i is string => typeof i === 'string');
+    const servers = authorizationServers ?? (issuers !== null ? issuerUrls : issuer);
+    if (authorizationServers !== null && authorizationServers.length === 0) problems.push('AUTHORIZATION_SERVERS: must list at least one issuer URL');
+    else if (servers === undefined && !embedded) problems.push('AUTHORIZATION_SERVERS: required with RESOURCE_URL when JWT_ISSUER is not set');
+    try {
+      protectedResourceMetadata(compileRoutes([]), { resource: resourceUrl, ...(servers?.length ? { authorizationServers: servers } : {}) });
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      const name = /^resource\b/.test(err.message) ? 'RESOURCE_URL' : authorizationServers !== null ? 'AUTHORIZATION_SERVERS' : 'AUTHORIZATION_SERVERS (default: JWT_ISSUER)';
+      problems.push(`${name}: ${err.message}`);
+    }
+  }
+
+  const config: GatewayConfig = {
     port,
     host,
     upstreamUrl,
@@ -299,7 +468,109 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
     workers,
     upstreamTimeout,
     upstreamConnections,
+    resourceUrl,
+    authorizationServers,
+    issuers,
+    issuersFile,
+    introspection,
+    scopeClaims,
+    profile,
   };
+  // The new verification settings are checked by building the verifier they describe (nothing
+  // is fetched: remote key sets load on first use), so the gateway cannot start and then refuse.
+  if (problems.length === 0 && !embedded && (issuers !== null || introspection !== null || scopeClaims !== null || profile !== null)) {
+    try {
+      createVerifier(verifierOptions(config));
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(verifierProblem(config, err));
+    }
+  }
+  if (problems.length) throw new GatewayConfigError(problems.map((p) => redact(p, secrets)));
+  return config;
+}
+
+/** The single-issuer settings ISSUERS_FILE replaces. */
+const SINGLE_ISSUER_SETTINGS = ['JWKS_URL', 'JWT_PUBLIC_KEY', 'JWT_SECRET', 'JWT_ISSUER', 'JWT_AUDIENCE', 'JWT_ALGORITHMS'] as const;
+/** The settings that mean something with INTROSPECTION_URL only. */
+const INTROSPECTION_SETTINGS = ['INTROSPECTION_AUTH', 'INTROSPECTION_CLIENT_ID', 'INTROSPECTION_CLIENT_SECRET', 'INTROSPECTION_TOKEN', 'INTROSPECTION_TOKENS'] as const;
+
+/** Every secret replaced, wherever a message may have picked one up. */
+function redact(message: string, secrets: readonly string[]): string {
+  let out = message;
+  for (const secret of secrets) if (secret.length >= 6) out = out.split(secret).join('[redacted]');
+  return out;
+}
+
+/**
+ * The issuers of an `ISSUERS_FILE`: `{ "issuers": [...] }` or a bare array. Entries are checked by
+ * `createVerifier` (unknown keys, key sources, algorithms). A parse error says where, never what
+ * (V8's message quotes the text around it, which may be a secret).
+ */
+export function readIssuersFile(path: string): { issuers: IssuerOptions[] } | { problem: string } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return { problem: `cannot read ${JSON.stringify(path)}` };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    const at = /position (\d+)/.exec((err as Error).message);
+    return { problem: `not valid JSON${at ? ` (at character ${at[1]})` : ''}` };
+  }
+  const shape = 'expected { "issuers": [ { "issuer", "algorithms", "jwksUri" | "publicKey" | "secret", "audience", ... } ] } or a bare array of issuers';
+  const list = Array.isArray(parsed) ? parsed : parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>).issuers : undefined;
+  if (!Array.isArray(parsed) && parsed !== null && typeof parsed === 'object') {
+    const unknownKeys = Object.keys(parsed).filter((k) => k !== 'issuers');
+    if (unknownKeys.length) return { problem: `unknown key(s) ${unknownKeys.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}: ${shape}` };
+  }
+  if (!Array.isArray(list)) return { problem: shape };
+  if (list.length === 0) return { problem: 'lists no issuer' };
+  return { issuers: list as IssuerOptions[] };
+}
+
+/**
+ * The verifier options of a configuration with an upstream (not the embedded demo), without
+ * `isRevoked`: what `startGateway` builds, and what `loadConfig` checks by building it.
+ */
+export function verifierOptions(config: GatewayConfig): VerifierOptions {
+  const options: VerifierOptions = {};
+  if (config.issuers) options.issuers = config.issuers;
+  else if (config.key) {
+    const key = config.key;
+    Object.assign(
+      options,
+      { algorithms: config.algorithms, issuer: config.issuer, audience: config.audience },
+      key.kind === 'jwks' ? { jwksUri: key.url } : key.kind === 'publicKey' ? { publicKey: key.pem } : { secret: key.secret },
+      config.profile ? { profile: config.profile } : {},
+    );
+  }
+  if (config.scopeClaims) options.scopeClaims = config.scopeClaims;
+  if (config.introspection) {
+    const { url, clientAuth, tokens } = config.introspection;
+    options.introspection = { url, clientAuth, tokens };
+  }
+  return options;
+}
+
+/** A `ConfigError` of `createVerifier`, named by the setting it is about. */
+export function verifierProblem(config: GatewayConfig, err: ConfigError): string {
+  const m = err.message;
+  const setting = /^introspection\b/.test(m)
+    ? 'INTROSPECTION_URL'
+    : /^issuers\b/.test(m)
+      ? 'ISSUERS_FILE'
+      : /^scopeClaims\b/.test(m)
+        ? 'SCOPE_CLAIMS'
+        : /^profile\b/.test(m)
+          ? 'TOKEN_PROFILE'
+          : config.issuers
+            ? 'ISSUERS_FILE'
+            : 'JWKS_URL / JWT_PUBLIC_KEY / JWT_SECRET / JWT_ALGORITHMS';
+  return `${setting}: ${m}`;
 }
 
 /** Compile options a routes file may set (`{ "rules": [...], "options": {...} }`), as the CLI reads them. */
@@ -339,6 +610,9 @@ export function helpText(): string {
     'scopegate example gateway: a scope-checked reverse proxy for Dynamic\'s API.',
     'With no UPSTREAM_URL and no key it runs a demo issuer and upstream in-process.',
     'With UPSTREAM_URL, JWT_ISSUER and JWT_AUDIENCE are required unless ALLOW_UNCHECKED_CLAIMS names the claim to leave unchecked.',
+    'Several issuers: ISSUERS_FILE instead of JWKS_URL/JWT_PUBLIC_KEY/JWT_SECRET/JWT_ISSUER/JWT_AUDIENCE/JWT_ALGORITHMS (each entry with its audience).',
+    'Opaque tokens: INTROSPECTION_URL (RFC 7662) with a client id and secret; without a key source every token is introspected.',
+    'Secrets (JWT_SECRET, INTROSPECTION_CLIENT_SECRET, INTROSPECTION_TOKEN, secrets in ISSUERS_FILE) are never logged: prefer variables to flags.',
     '',
     'Settings (environment variable / flag):',
     ...SETTINGS.map(([n, f, d]) => `  ${`${n} / ${f}`.padEnd(width)}  ${d}`),

@@ -1,6 +1,6 @@
 /**
  * The gateway's data path, on node:http without a framework: request id → canonical-path
- * firewall → `/healthz`, `/readyz`, `/metrics` → the gate's decision (`authorizePathname` of
+ * firewall → `/healthz`, `/readyz`, `/metrics`, the RFC 9728 metadata when configured → the gate's decision (`authorizePathname` of
  * @scopegate/core, the function `scopeGate` runs, with the same reasons and events) → forward
  * over an undici pool. Only requests the gate allowed are forwarded, with the target exactly as
  * checked and the credentials exactly as verified (`Authorization: Bearer <token>`, or none on a
@@ -24,9 +24,13 @@ import {
   authorizePathname,
   InternalError,
   refusedEvent,
+  RESOURCE_METADATA_CACHE_CONTROL,
+  resourceMetadataEndpoints,
   ScopeGateError,
   type Authorization,
+  type AuthorizeOptions,
   type DecisionEvent,
+  type ResourceMetadataEndpointOptions,
   type RouteTable,
   type Verifier,
 } from '@scopegate/core';
@@ -63,6 +67,12 @@ export interface GatewayOptions {
   trustProxy?: TrustProxy;
   /** `Upgrade` protocols forwarded (lower-case, e.g. `['websocket']`), after the gate allowed the request; default none: refused with 501. */
   upgrade?: readonly string[];
+  /**
+   * OAuth 2.0 Protected Resource Metadata (RFC 9728): served at `/.well-known/oauth-protected-resource`
+   * (plus the resource's path, and one per `paths` prefix) before the gate, and named by every
+   * 401 challenge (and 403 `insufficient_scope`) as `resource_metadata`. Default: none.
+   */
+  resourceMetadata?: ResourceMetadataEndpointOptions;
 }
 
 /** A node:http request listener with the rest of the gateway attached. */
@@ -132,16 +142,21 @@ export function createGateway(options: GatewayOptions): Gateway {
   // Only WebSocket: an h2c tunnel would carry HTTP/2 requests the gate never sees.
   for (const p of upgrades) if (p !== 'websocket') throw new RangeError(`upgrade: only 'websocket' can be forwarded, got ${JSON.stringify(p)}`);
   const readiness = readinessChecks({ verifier, upstreamUrl, timeout: options.readyTimeout ?? 1000, reuseMs: options.readyCacheMs ?? 1000 });
-  const authorizeOptions = { realm: 'api', unmatched: 'deny' as const };
+  const authorizeOptions: AuthorizeOptions = { realm: 'api', unmatched: 'deny' };
+  const resourceMetadata = options.resourceMetadata === undefined ? null : resourceMetadataEndpoints(table, options.resourceMetadata);
+  // One options object per metadata URL, made once: the request path picks it.
+  const optionsByUrl = new Map<string, AuthorizeOptions>(resourceMetadata?.urls.map((url) => [url, { ...authorizeOptions, resourceMetadata: url }]));
+  const optionsFor = (path: string): AuthorizeOptions => (resourceMetadata === null ? authorizeOptions : optionsByUrl.get(resourceMetadata.metadataUrlFor(path))!);
   const metricsText = options.metricsText ?? (metrics ? async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() }) : null);
 
   // Why the keys are not loaded, as the key set says it (a redirect, too large, a status, a
   // timeout: never key material), in the answer and once per new reason in the log.
   let keysReasonLogged: string | null = null;
   async function ready(res: ServerResponse, requestId: string): Promise<void> {
-    const { keys, upstream: up } = await readiness();
-    const reason = keys ? null : (verifier.keySet?.stats.lastError ?? null);
-    if (reason !== null && reason !== keysReasonLogged) logger.warn({ reason, url: redactedUrl(verifier.keySet!.url) }, 'key set not loaded');
+    const { keys, upstream: up, keysReason, keysUrl } = await readiness();
+    // Several issuers: the first key set that is not loaded speaks for all.
+    const reason = keys ? null : keysReason;
+    if (reason !== null && reason !== keysReasonLogged) logger.warn({ reason, url: keysUrl === null ? null : redactedUrl(keysUrl) }, 'key set not loaded');
     keysReasonLogged = reason;
     sendJson(res, keys && up ? 200 : 503, { status: keys && up ? 'ready' : 'not ready', checks: { keys, upstream: up }, ...(reason !== null ? { reasons: { keys: reason } } : {}) }, requestId);
   }
@@ -167,6 +182,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     const path = pathOf(target);
     if (method === 'GET' || method === 'HEAD') {
       if (path === '/healthz') return sendJson(res, 200, { status: 'ok' }, requestId);
+      const document = resourceMetadata?.documents.get(path);
+      if (document !== undefined) {
+        // RFC 9728 §3: public, before the gate; the same for every client, so cacheable.
+        res.writeHead(200, ['content-type', 'application/json', 'content-length', String(Buffer.byteLength(document)), 'cache-control', RESOURCE_METADATA_CACHE_CONTROL, 'access-control-allow-origin', '*', 'x-request-id', requestId]).end(document);
+        return;
+      }
       if (path === '/readyz') {
         ready(res, requestId).catch(() => sendJson(res, 500, { error: 'Internal Server Error' }, requestId));
         return;
@@ -185,7 +206,7 @@ export function createGateway(options: GatewayOptions): Gateway {
 
     let result: Authorization | Promise<Authorization>;
     try {
-      result = authorizePathname(verifier, table, method, path, authorizationFromRawHeaders(req.rawHeaders, req.headers.authorization), authorizeOptions);
+      result = authorizePathname(verifier, table, method, path, authorizationFromRawHeaders(req.rawHeaders, req.headers.authorization), optionsFor(path));
     } catch (err) {
       return refuse(req, res, path, err, requestId, log, expectsContinue);
     }
@@ -273,7 +294,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       answer(error.status, error.message, error.headers);
     };
     try {
-      const result = authorizePathname(verifier, table, method, path, authorizationFromRawHeaders(req.rawHeaders, req.headers.authorization), authorizeOptions);
+      const result = authorizePathname(verifier, table, method, path, authorizationFromRawHeaders(req.rawHeaders, req.headers.authorization), optionsFor(path));
       if (result instanceof Promise) result.then(go, stop).catch(stop);
       else go(result);
     } catch (err) {

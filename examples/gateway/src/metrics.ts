@@ -1,6 +1,7 @@
 /** Prometheus metrics of the gateway (prom-client), on its own registry. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Verifier } from '@scopegate/core';
+import { keySetsOf } from './readiness';
 import type { DecisionEvent } from '@scopegate/core';
 
 export interface RevocationStats {
@@ -41,8 +42,11 @@ export function createMetrics(verifier: Verifier, revocations: RevocationStats |
   gauge('scopegate_verifier_cache_hits', 'Verification cache hits since start', () => verifier.cacheStats.hits);
   gauge('scopegate_verifier_cache_misses', 'Verification cache misses since start', () => verifier.cacheStats.misses);
   gauge('scopegate_verifier_cache_size', 'Tokens in the verification cache', () => verifier.cacheStats.size);
-  gauge('scopegate_jwks_fetches', 'Key set fetches since start', () => verifier.keySet?.stats.fetches ?? 0);
-  gauge('scopegate_jwks_fetch_failures', 'Failed key set fetches since start', () => verifier.keySet?.stats.failures ?? 0);
+  // Summed over every remote key set (several with ISSUERS_FILE).
+  const sets = keySetsOf(verifier);
+  const sum = (read: (s: (typeof sets)[number]) => number) => () => sets.reduce((n, s) => n + read(s), 0);
+  gauge('scopegate_jwks_fetches', 'Key set fetches since start', sum((s) => s.stats.fetches));
+  gauge('scopegate_jwks_fetch_failures', 'Failed key set fetches since start', sum((s) => s.stats.failures));
   if (revocations) {
     gauge('scopegate_revoked_mirror_size', 'Revoked token ids in the local mirror', () => revocations.stats.size);
     gauge('scopegate_revoked_mirror_lag_seconds', 'How far behind the revocation mirror may be (0 while subscribed)', () => revocations.stats.lagMs / 1000);

@@ -11,7 +11,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
-import type { Verifier } from '@scopegate/core';
+import type { RemoteKeySet, Verifier } from '@scopegate/core';
 
 /**
  * `run` behind a single flight and a reuse window: calls while it runs share its promise; its
@@ -48,8 +48,18 @@ export interface ReadinessOptions {
 }
 
 export interface Readiness {
+  /** Every remote key set of the verifier loaded (true when there is none). */
   keys: boolean;
   upstream: boolean;
+  /** Why the keys are not ready: the first failing set's `lastError`; null when they are. */
+  keysReason: string | null;
+  /** The first failing set's URL (for a log line: redact before logging); null when the keys are ready. */
+  keysUrl: string | null;
+}
+
+/** Every remote key set a verifier uses: `keySets`, or its one `keySet`. */
+export function keySetsOf(verifier: Verifier): readonly RemoteKeySet[] {
+  return verifier.keySets ?? (verifier.keySet ? [verifier.keySet] : []);
 }
 
 /** Both checks of /readyz, each shared (see `sharedCheck`). */
@@ -57,18 +67,25 @@ export function readinessChecks(options: ReadinessOptions): () => Promise<Readin
   if (typeof options.reuseMs !== 'number' || !Number.isFinite(options.reuseMs) || options.reuseMs < 0) {
     throw new RangeError(`readyCacheMs must be a finite number of milliseconds >= 0, got ${String(options.reuseMs)}`);
   }
-  const set = options.verifier.keySet;
-  const refreshKeys = sharedCheck(async () => {
-    if (!set) return true;
-    await set.refresh().catch(() => undefined);
-    return set.stats.loaded;
-  }, options.reuseMs);
-  // Keys, once loaded, stay loaded (the last good set keeps serving): no fetch is needed to say so.
-  const keys = (): Promise<boolean> => (!set || set.stats.loaded ? Promise.resolve(true) : refreshKeys());
+  // One shared check per key set: each set is fetched at most once per window, whatever the callers.
+  const checks = keySetsOf(options.verifier).map((set) => {
+    const refresh = sharedCheck(async () => {
+      await set.refresh().catch(() => undefined);
+      return set.stats.loaded;
+    }, options.reuseMs);
+    // Keys, once loaded, stay loaded (the last good set keeps serving): no fetch is needed to say so.
+    return { set, loaded: (): Promise<boolean> => (set.stats.loaded ? Promise.resolve(true) : refresh()) };
+  });
   const upstream = sharedCheck(() => reachable(options.upstreamUrl, options.timeout), options.reuseMs);
   return async () => {
-    const [k, u] = await Promise.all([keys(), upstream()]);
-    return { keys: k, upstream: u };
+    const [loaded, u] = await Promise.all([Promise.all(checks.map((c) => c.loaded())), upstream()]);
+    const failing = checks.find((_, i) => !loaded[i]);
+    return {
+      keys: failing === undefined,
+      upstream: u,
+      keysReason: failing === undefined ? null : (failing.set.stats.lastError ?? 'the key set is not loaded'),
+      keysUrl: failing === undefined ? null : failing.set.url,
+    };
   };
 }
 

@@ -3,12 +3,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { createVerifier, type RouteTable, type Verifier, type VerifierOptions } from '@scopegate/core';
+import { ConfigError, createVerifier, protectedResourceMetadata, resourceMetadataUrl, type RouteTable, type Verifier } from '@scopegate/core';
 import { DYNAMIC_ENVIRONMENT_CLAIM, dynamicTable } from '@scopegate/dynamic';
 import { auditApp, type AppAudit } from '@scopegate/express';
 import { RedisRevocationList, RedisTokenStore } from '@scopegate/redis';
 import { createMetrics, type GatewayMetrics } from './metrics';
-import { GatewayConfigError, type GatewayConfig } from './config';
+import { GatewayConfigError, verifierOptions, verifierProblem, type GatewayConfig } from './config';
 import { createGatewayServer } from './gateway';
 import { compileTrustProxy } from './forward-headers';
 import { metricsServer as createMetricsServer, type MetricsSource } from './metrics-server';
@@ -49,6 +49,8 @@ export interface RunningGateway {
   readonly metrics: GatewayMetrics;
   /** The separate metrics server's URL, when METRICS_PORT is set. */
   readonly metricsUrl: string | null;
+  /** Where the RFC 9728 metadata is published (RESOURCE_URL's well-known URL), when RESOURCE_URL is set. */
+  readonly resourceMetadataUrl: string | null;
   /** Stop accepting, let in-flight requests finish (at most `graceMs`), close the demo servers. */
   close(graceMs?: number): Promise<void>;
 }
@@ -68,7 +70,13 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
     const unchecked = uncheckedClaimsOf(config);
     const unallowed = unchecked.filter((c) => !config.uncheckedClaims?.includes(c));
     if (unallowed.length) {
-      throw new GatewayConfigError(unallowed.map((c) => `${c === 'iss' ? 'JWT_ISSUER' : 'JWT_AUDIENCE'}: required with UPSTREAM_URL unless ALLOW_UNCHECKED_CLAIMS lists ${c}`));
+      throw new GatewayConfigError(
+        unallowed.map((c) =>
+          config.issuers
+            ? `ISSUERS_FILE: every issuer needs an "audience" unless ALLOW_UNCHECKED_CLAIMS lists ${c}`
+            : `${c === 'iss' ? 'JWT_ISSUER' : 'JWT_AUDIENCE'}: required with UPSTREAM_URL unless ALLOW_UNCHECKED_CLAIMS lists ${c}`,
+        ),
+      );
     }
     if (unchecked.length) {
       logger.warn(
@@ -76,11 +84,22 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
         `ALLOW_UNCHECKED_CLAIMS: tokens' ${unchecked.join(' and ')} ${unchecked.length > 1 ? 'are' : 'is'} NOT checked: any token the configured key signed is accepted, whoever it was issued by or for`,
       );
     }
+    // Which issuers and which introspection endpoint: URLs only, never a key, secret or credential.
+    logger.info(verificationSummary(config), 'token verification');
   }
   let demo: RunningGateway['demo'] = null;
   let verifier: Verifier;
   let upstreamUrl: URL;
   const table: RouteTable = config.routes ?? dynamicTable;
+  if (config.resourceUrl) {
+    // As loadConfig does; before anything is opened (the demo issuer's URL is checked once known).
+    const authorizationServers = config.authorizationServers ?? (config.embedded ? undefined : defaultAuthorizationServers(config));
+    try {
+      protectedResourceMetadata(table, { resource: config.resourceUrl, ...(authorizationServers ? { authorizationServers } : {}) });
+    } catch (err) {
+      throw err instanceof ConfigError ? new GatewayConfigError([`RESOURCE_URL / AUTHORIZATION_SERVERS: ${err.message}`]) : err;
+    }
+  }
   // Several instances share token records and revocations through Redis; one keeps them in memory.
   const revocations = config.redisUrl
     ? await RedisRevocationList.connect({ redis: config.redisUrl, maxStaleness: config.revocationMaxStaleness })
@@ -119,16 +138,15 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
     };
     demo = { issuer, upstream, store, tokens, audit };
   } else {
-    const key = config.key!;
-    const keyOptions: Partial<VerifierOptions> =
-      key.kind === 'jwks' ? { jwksUri: key.url } : key.kind === 'publicKey' ? { publicKey: key.pem } : { secret: key.secret };
-    verifier = createVerifier({
-      algorithms: config.algorithms,
-      issuer: config.issuer,
-      audience: config.audience,
-      ...keyOptions,
-      ...(sharedStore ? { isRevoked: (claims) => typeof claims.jti === 'string' && (sharedStore.isRevoked(claims.jti) as boolean) } : {}),
-    });
+    try {
+      verifier = createVerifier({
+        ...verifierOptions(config),
+        ...(sharedStore ? { isRevoked: (claims) => typeof claims.jti === 'string' && (sharedStore.isRevoked(claims.jti) as boolean) } : {}),
+      });
+    } catch (err) {
+      if (revocations) await revocations.close();
+      throw err instanceof ConfigError ? new GatewayConfigError([verifierProblem(config, err)]) : err;
+    }
     upstreamUrl = config.upstreamUrl!;
   }
 
@@ -148,6 +166,15 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
     upgrade: config.upgrade,
     proxyTimeout: config.upstreamTimeout,
     upstreamConnections: config.upstreamConnections,
+    ...(config.resourceUrl
+      ? {
+          resourceMetadata: {
+            resource: config.resourceUrl,
+            // Default: the issuers the verifier accepts (the demo issuer in the demo).
+            authorizationServers: config.authorizationServers ?? (demo ? [demo.issuer.issuer] : defaultAuthorizationServers(config) ?? []),
+          },
+        }
+      : {}),
   });
   let metricsServer: http.Server | null = null;
   if (config.metricsPort !== null && !worker) {
@@ -174,6 +201,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
     revocations,
     metrics,
     metricsUrl: metricsServer ? `http://${host}:${(metricsServer.address() as AddressInfo).port}/metrics` : null,
+    resourceMetadataUrl: config.resourceUrl ? resourceMetadataUrl(config.resourceUrl) : null,
     close(graceMs = 10_000) {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {
@@ -201,9 +229,36 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
 /** The claims this configuration leaves unchecked (issuer or audience unset). */
 function uncheckedClaimsOf(config: GatewayConfig): ('iss' | 'aud')[] {
   const out: ('iss' | 'aud')[] = [];
+  // Each entry names its issuer; its audience may be left out only by choice.
+  if (config.issuers) return config.issuers.some((e) => e.audience === undefined) ? ['aud'] : [];
+  // Every token introspected: the endpoint decides, no JWT is read here.
+  if (!config.key && config.introspection) return [];
   if (config.issuer === undefined) out.push('iss');
   if (config.audience === undefined) out.push('aud');
   return out;
+}
+
+/** The issuer URLs tokens may come from: the metadata's default authorization servers. */
+function defaultAuthorizationServers(config: GatewayConfig): string[] | undefined {
+  return config.issuers ? config.issuers.map((e) => e.issuer) : config.issuer;
+}
+
+/** An endpoint URL for a log line: scheme, host and path only (no credentials, query or fragment). */
+export function loggableUrl(text: string): string {
+  try {
+    const u = new URL(text);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+/** What the start-up log says about token verification: issuer URLs and the introspection endpoint, nothing secret. */
+export function verificationSummary(config: GatewayConfig): { issuers: string[] | 'any'; keys: string; introspection: { url: string; tokens: string } | false } {
+  const keys = config.issuers ? 'ISSUERS_FILE' : config.key ? ({ jwks: 'JWKS_URL', publicKey: 'JWT_PUBLIC_KEY', secret: 'JWT_SECRET' } as const)[config.key.kind] : 'none';
+  const issuers = config.issuers ? config.issuers.map((e) => e.issuer) : config.key ? (config.issuer ?? 'any') : [];
+  const intro = config.introspection;
+  return { issuers, keys, introspection: intro ? { url: loggableUrl(intro.url), tokens: intro.tokens } : false };
 }
 
 /** The start-up text: where it listens and, for the demo, commands to paste (expected status first). */
@@ -214,6 +269,7 @@ export function banner(gw: RunningGateway): string {
     `  ready:   curl -i ${gw.url}/readyz`,
     `  metrics: curl -s ${gw.metricsUrl ?? `${gw.url}/metrics`}`,
   ];
+  if (gw.resourceMetadataUrl) lines.push(`  resource metadata (RFC 9728): curl -s ${gw.resourceMetadataUrl}`);
   if (!gw.demo) return lines.join('\n');
   const t = gw.demo.tokens;
   const env = `${gw.url}/environments/${DEMO.environmentId}`;

@@ -154,6 +154,12 @@ test('--help', () => {
   expect(helpText()).toMatch(/JWT_ISSUER and JWT_AUDIENCE are required unless ALLOW_UNCHECKED_CLAIMS/);
 });
 
+test('--help lists the issuer, introspection and scope-claim settings (issue 19)', () => {
+  for (const line of ['ISSUERS_FILE / --issuers-file', 'INTROSPECTION_URL / --introspection-url', 'INTROSPECTION_AUTH / --introspection-auth', 'INTROSPECTION_CLIENT_ID / --introspection-client-id', 'INTROSPECTION_CLIENT_SECRET / --introspection-client-secret', 'INTROSPECTION_TOKEN / --introspection-token', 'INTROSPECTION_TOKENS / --introspection-tokens', 'SCOPE_CLAIMS / --scope-claims', 'TOKEN_PROFILE / --token-profile']) {
+    expect(helpText()).toContain(line);
+  }
+});
+
 describe('issuer and audience with an upstream', () => {
   test('ALLOW_UNCHECKED_CLAIMS (or its flag) lets the named claims go unchecked, and only those', () => {
     const both = loadConfig({ UPSTREAM_URL: 'http://u.test', JWT_SECRET: SECRET, ALLOW_UNCHECKED_CLAIMS: 'iss, aud' });

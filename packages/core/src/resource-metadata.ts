@@ -10,6 +10,7 @@
  *   resource and one per configured path prefix) and which URL each request's 401 challenge
  *   names (`resource_metadata`, §5.1).
  */
+import { foldCase } from './case-fold';
 import type { RouteTable } from './compile-routes';
 import { ConfigError } from './errors';
 
@@ -226,14 +227,19 @@ export function resourceMetadataEndpoints(table: RouteTable, options: ResourceMe
       prefixes.push({ prefix, url: metadataUrl });
     }
   }
+  const fold = !table.options.caseSensitive;
   // Longest first: a request under /a/b is /a/b's, not /a's.
   prefixes.sort((a, b) => b.prefix.length - a.prefix.length);
   return {
     documents,
     urls: Object.freeze([baseUrl, ...prefixes.map((p) => p.url)]),
+    // Compared as the table compares paths: a case-insensitive table routes /MCP/tools to the
+    // /mcp rules, so its challenge must name /mcp's document too.
     metadataUrlFor(path: string): string {
+      const seen = fold ? foldCase(path) : path;
       for (const { prefix, url } of prefixes) {
-        if (path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === 0x2f /* / */)) return url;
+        const p = fold ? foldCase(prefix) : prefix;
+        if (seen.startsWith(p) && (seen.length === p.length || seen.charCodeAt(p.length) === 0x2f /* / */)) return url;
       }
       return baseUrl;
     },

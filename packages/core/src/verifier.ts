@@ -111,7 +111,7 @@ export type IntrospectedTokens = 'opaque' | 'all';
  * client authentication, caches, timeout), or an introspector already built (shared, or your
  * own), with `tokens` saying which tokens go there.
  */
-export type VerifierIntrospectionOptions =
+export type VerifierIntrospectionOptions = (
   | IntrospectionOptions
   | {
       /** The introspector asked (it caches, bounds and single-flights its calls). */
@@ -121,7 +121,13 @@ export type VerifierIntrospectionOptions =
        * key source or `issuers`), else `'all'`.
        */
       tokens?: IntrospectedTokens;
-    };
+    }
+) & {
+  /** The `aud` an introspected token must hold (one of them). Default: the verifier's `audience`; else not checked. */
+  audience?: string | string[];
+  /** The `iss` an introspected token must have. Default: the verifier's `issuer`; else not checked. */
+  issuer?: string | string[];
+};
 
 /**
  * Options of `createVerifier`. For one issuer: exactly one key source (`secret`, `publicKey`,
@@ -228,7 +234,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const shared = sharedSettings(options);
 
   // How tokens are verified: one JWT entry, a map of them by issuer, and/or an introspector.
-  const introspection = checkIntrospection(options.introspection);
+  const introspection = checkIntrospection(options.introspection, { audience: options.audience, issuer: options.issuer });
   const multi = options.issuers !== undefined;
   if (multi) {
     const clash = ENTRY_ONLY.filter((k) => options[k] !== undefined);
@@ -316,6 +322,15 @@ export function createVerifier(options: VerifierOptions): Verifier {
         if (claims[t] !== undefined && !(typeof claims[t] === 'number' && Number.isFinite(claims[t]))) {
           throw new UnauthorizedError('ERR_TOKEN_INVALID', `Invalid token: "${t}" claim must be a number`);
         }
+      }
+      const { audience, issuer } = introspection!;
+      if (audience !== undefined) {
+        const aud = claims.aud;
+        const held = typeof aud === 'string' ? [aud] : Array.isArray(aud) && aud.every((a) => typeof a === 'string') ? (aud as string[]) : [];
+        if (!held.some((a) => audience.includes(a))) throw new UnauthorizedError('ERR_TOKEN_INVALID', 'Invalid token: unexpected "aud" claim value');
+      }
+      if (issuer !== undefined && !(typeof claims.iss === 'string' && issuer.includes(claims.iss))) {
+        throw new UnauthorizedError('ERR_TOKEN_INVALID', 'Invalid token: unexpected "iss" claim value');
       }
       const scopes = readScopes(claims, shared.scopePaths, shared.scopeMap);
       verified = Object.freeze({ claims: deepFreeze(claims) as JWTPayload, scopes, header: EMPTY_HEADER });
@@ -448,20 +463,33 @@ function scopeMapOption(value: unknown, p: string): ScopeMap | undefined {
   }
 }
 
-function checkIntrospection(value: unknown): { introspector: TokenIntrospector; tokens: IntrospectedTokens | undefined } | null {
+interface IntrospectionChecks {
+  introspector: TokenIntrospector;
+  tokens: IntrospectedTokens | undefined;
+  /** Expected `aud` / `iss` of introspected tokens (`introspection.audience` / `.issuer`, else the verifier's). */
+  audience: string[] | undefined;
+  issuer: string[] | undefined;
+}
+
+function checkIntrospection(value: unknown, fallback: { audience?: unknown; issuer?: unknown }): IntrospectionChecks | null {
   if (value === undefined) return null;
   if (value === null || typeof value !== 'object') throw new ConfigError('introspection must be an object: introspection options ({ url, clientAuth, … }) or { introspector, tokens? }');
-  const o = value as { introspector?: unknown; tokens?: unknown };
+  const { audience: aud, issuer: iss, ...rest } = value as { introspector?: unknown; tokens?: unknown; audience?: unknown; issuer?: unknown };
+  const o = rest as { introspector?: unknown; tokens?: unknown };
   if (o.tokens !== undefined && o.tokens !== 'opaque' && o.tokens !== 'all') throw new ConfigError('introspection.tokens must be "opaque" or "all"');
   const tokens = o.tokens as IntrospectedTokens | undefined;
-  if (!('introspector' in o)) return { introspector: createIntrospector(value as IntrospectionOptions), tokens };
+  // The audience and issuer an introspected token must have: the introspection's own, or the
+  // verifier's (a configured audience applies to every token, however it is verified).
+  const audience = stringList(aud, 'introspection.audience') ?? stringList(fallback.audience, 'audience');
+  const issuer = stringList(iss, 'introspection.issuer') ?? stringList(fallback.issuer, 'issuer');
+  if (!('introspector' in o)) return { introspector: createIntrospector(o as IntrospectionOptions), tokens, audience, issuer };
   const introspector = o.introspector as TokenIntrospector | null;
   if (introspector === null || typeof introspector !== 'object' || typeof introspector.introspect !== 'function') {
     throw new ConfigError('introspection.introspector must be an introspector (an object with introspect(token))');
   }
   const extra = Object.keys(o).filter((k) => k !== 'introspector' && k !== 'tokens');
   if (extra.length) throw new ConfigError(`introspection.introspector is already built: ${extra.map((k) => `introspection.${/^[A-Za-z0-9_]{1,32}$/.test(k) ? k : '?'}`).join(', ')} cannot be set beside it`);
-  return { introspector, tokens };
+  return { introspector, tokens, audience, issuer };
 }
 
 /** How one issuer's JWTs are verified, checked and resolved at construction. */
@@ -555,11 +583,16 @@ function selectIssuer(byIssuer: Map<string, JwtEntry>, token: string): JwtEntry 
  * decodes to a JSON object (a JOSE header). Anything else is opaque — RFC 6750's own example
  * token, `mF_9.B5f-4.1JqM`, has three parts but no header.
  */
-const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+// Classified loosely, verified strictly: padding (`=`) and the five parts of a JWE count as
+// JWT-shaped, so such a token goes down the local path, which refuses it (a canonical compact JWS
+// only). Were it "opaque", a JWT the local checks refuse (audience, issuer, profile) could be sent
+// to introspection with an `=` appended — and an endpoint whose decoder ignores padding accepts it.
+const JWT_PART = /^[A-Za-z0-9_-]*={0,2}$/;
 function isJwtShaped(token: string): boolean {
-  if (!JWT_SHAPE.test(token)) return false;
+  const parts = token.split('.');
+  if ((parts.length !== 3 && parts.length !== 5) || parts[0] === '' || !parts.every((p) => JWT_PART.test(p))) return false;
   try {
-    const header: unknown = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8'));
+    const header: unknown = JSON.parse(Buffer.from(parts[0]!.replace(/=+$/, ''), 'base64url').toString('utf8'));
     return header !== null && typeof header === 'object' && !Array.isArray(header);
   } catch {
     return false;
