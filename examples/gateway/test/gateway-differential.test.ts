@@ -14,9 +14,9 @@
  * CI runs a bounded count; FUZZ_RUNS=<requests> raises it (and prints the tallies).
  */
 import fc from 'fast-check';
-import { dynamicRoutes, dynamicScopeNames } from '@scopegate/dynamic';
+import { dynamicRoutes } from '@scopegate/dynamic';
 import type { RouteRule } from '@scopegate/core';
-import { checkOne, CLAIMS, closeAgent, makeCompilable, newTally, requestArb, SCOPES, subsets, tableArb, type RequestSpec, type Tally } from '../../../packages/express/test/support/differential';
+import { checkOne, CLAIMS, closeAgent, DYNAMIC_SCOPE_SETS, makeCompilable, newTally, RANDOM_SCOPE_SETS, requestArb, tableArb, type RequestSpec, type Tally } from '../../../packages/express/test/support/differential';
 import { checkTarget } from '../src/firewall';
 import { startGatewayPair } from './support/gateway-differential';
 
@@ -25,15 +25,9 @@ const TOTAL = Number(process.env.FUZZ_RUNS ?? 1500);
 const DYNAMIC = Math.ceil(TOTAL * 0.4);
 const PER_TABLE = 50;
 const SEED = process.env.FUZZ_SEED === undefined ? 20261122 : Number(process.env.FUZZ_SEED);
-// The scope sets of the Express suite. Random tables: every subset of s1..s3 and all.read.
-// Dynamic: each scope alone, some pairs, all of them, all.read, and none.
-const RANDOM_SETS = subsets([...SCOPES, 'all.read']);
-const DYNAMIC_SETS = [
-  ...dynamicScopeNames.map((s) => [s]),
-  ...dynamicScopeNames.slice(1).map((s, i) => [s, dynamicScopeNames[(i + 5) % dynamicScopeNames.length]!]).filter(([a, b]) => a !== b),
-  [...dynamicScopeNames].filter((s) => s !== 'all.read'),
-  [],
-];
+// The scope sets of the Express suite.
+const RANDOM_SETS = RANDOM_SCOPE_SETS;
+const DYNAMIC_SETS = DYNAMIC_SCOPE_SETS;
 afterAll(() => closeAgent());
 
 /**

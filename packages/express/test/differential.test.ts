@@ -13,22 +13,17 @@
  * CI runs a bounded count; FUZZ_RUNS=<requests> npm run fuzz runs a long campaign.
  */
 import fc from 'fast-check';
-import { dynamicRoutes, dynamicScopeNames } from '@scopegate/dynamic';
+import { dynamicRoutes } from '@scopegate/dynamic';
 import { checkScope, type RouteRule } from '@scopegate/core';
-import { checkOne, CLAIMS, closeAgent, expressPathname, makeCompilable, newTally, requestArb, SCOPES, startPair, subsets, tableArb, tokenWith, type Tally } from './support/differential';
+import { checkOne, CLAIMS, closeAgent, DYNAMIC_SCOPE_SETS, expressPathname, makeCompilable, newTally, RANDOM_SCOPE_SETS, requestArb, startPair, tableArb, tokenWith, type Tally } from './support/differential';
 
 const TOTAL = Number(process.env.FUZZ_RUNS ?? 3000);
 const PER_TABLE = 50;
 const SEED = process.env.FUZZ_SEED === undefined ? 20261122 : Number(process.env.FUZZ_SEED);
 // Random tables: every subset of s1..s3 and all.read. Dynamic: each scope alone, some pairs,
 // all of them, all.read, and none.
-const RANDOM_SETS = subsets([...SCOPES, 'all.read']);
-const DYNAMIC_SETS = [
-  ...dynamicScopeNames.map((s) => [s]),
-  ...dynamicScopeNames.slice(1).map((s, i) => [s, dynamicScopeNames[(i + 5) % dynamicScopeNames.length]!]).filter(([a, b]) => a !== b),
-  [...dynamicScopeNames].filter((s) => s !== 'all.read'),
-  [],
-];
+const RANDOM_SETS = RANDOM_SCOPE_SETS;
+const DYNAMIC_SETS = DYNAMIC_SCOPE_SETS;
 afterAll(() => closeAgent());
 
 function report(name: string, tally: Tally): void {

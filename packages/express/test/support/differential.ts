@@ -16,12 +16,22 @@ import fc from 'fast-check';
 import { match } from 'path-to-regexp';
 import { analyzeRoutes, checkScope, compileRoutes, RouteConfigError, type CompileOptions, type RouteRule, type RouteTable, type VerifierOptions } from '@scopegate/core';
 import { scopeGate } from '@scopegate/express';
+import { dynamicScopeNames } from '@scopegate/dynamic';
 import { HS_SECRET } from '../../../core/test/support/keys';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const parseurl = require('parseurl') as (req: { url: string }) => { pathname: string | null } | undefined;
 
 export const SCOPES = ['s1', 's2', 's3'] as const;
+/** Scope sets of random tokens: every subset of s1..s3 and all.read. */
+export const RANDOM_SCOPE_SETS: readonly string[][] = subsets([...SCOPES, 'all.read']);
+/** Scope sets for Dynamic's table: each scope alone, some pairs, all of them but all.read, and none. */
+export const DYNAMIC_SCOPE_SETS: readonly string[][] = [
+  ...dynamicScopeNames.map((s) => [s]),
+  ...dynamicScopeNames.slice(1).map((s, i) => [s, dynamicScopeNames[(i + 5) % dynamicScopeNames.length]!]).filter(([a, b]) => a !== b),
+  [...dynamicScopeNames].filter((s) => s !== 'all.read'),
+  [],
+];
 
 export interface Outcome {
   status: number;
@@ -61,8 +71,13 @@ export interface Pair {
 /** The gated app's verifier options (a front in the gated app's place must verify as it does). */
 export const GATE_VERIFIER: VerifierOptions = { algorithms: ['HS256'], secret: HS_SECRET, clockTolerance: 60 };
 
-export function appFor(rules: readonly RouteRule[], table: RouteTable, gate: boolean): express.Express {
-  const app = express();
+/**
+ * An app serving the rules, gated or not, marking which rule ran and its params. `make` builds
+ * the app (Express 5 by default; the Express 4 harness passes Express 4) and `routePath` spells
+ * each rule's pattern for it.
+ */
+export function appFor(rules: readonly RouteRule[], table: RouteTable, gate: boolean, make: () => express.Express = express, routePath: (path: string) => string = (p) => p): express.Express {
+  const app = make();
   app.set('case sensitive routing', table.options.caseSensitive);
   app.set('strict routing', table.options.strict);
   app.use((_req, res, next) => {
@@ -71,7 +86,7 @@ export function appFor(rules: readonly RouteRule[], table: RouteTable, gate: boo
   });
   if (gate) app.use(scopeGate({ routes: table, verifier: GATE_VERIFIER }));
   rules.forEach((rule, index) => {
-    const route = app.route(rule.path);
+    const route = app.route(routePath(rule.path));
     for (const m of [rule.method].flat()) {
       (route as unknown as Record<string, (h: express.RequestHandler) => void>)[m.toLowerCase()]!((req, res) => {
         res.set('x-rule', String(index)).set('x-params', encodeURIComponent(JSON.stringify(req.params))).end();
@@ -335,8 +350,9 @@ export const claimsArb = (names: readonly string[]): fc.Arbitrary<Record<string,
   );
 
 /** Every subset of a list. */
-export const subsets = (list: readonly string[]): string[][] =>
-  Array.from({ length: 1 << list.length }, (_, mask) => list.filter((_, i) => mask & (1 << i)));
+export function subsets(list: readonly string[]): string[][] {
+  return Array.from({ length: 1 << list.length }, (_, mask) => list.filter((_, i) => mask & (1 << i)));
+}
 
 /**
  * Random requests for a table's rules. `claimNames`: the claims tokens may carry; two times in

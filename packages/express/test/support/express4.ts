@@ -11,8 +11,7 @@ import type http from 'node:http';
 import type expressType from 'express';
 import fc from 'fast-check';
 import { compileRoutes, type CompileOptions, type RouteRule, type RouteTable } from '@scopegate/core';
-import { scopeGate } from '@scopegate/express';
-import { GATE_VERIFIER, listen, SCOPES, CLAIMS, type Pair } from './differential';
+import { appFor, listen, SCOPES, CLAIMS, type Pair } from './differential';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const express4 = require('express4') as typeof expressType;
@@ -34,27 +33,7 @@ export function toExpress4(path: string, wildcard: WildcardSpelling = 'regexp'):
 
 /** An Express 4 app serving the rules (translated), gated or not, marking which rule ran and its params. */
 export function appFor4(rules: readonly RouteRule[], table: RouteTable, gate: boolean, wildcard: WildcardSpelling = 'regexp'): expressType.Express {
-  const app = express4();
-  app.set('case sensitive routing', table.options.caseSensitive);
-  app.set('strict routing', table.options.strict);
-  app.use((_req, res, next) => {
-    res.set('x-app', '1');
-    next();
-  });
-  if (gate) app.use(scopeGate({ routes: table, verifier: GATE_VERIFIER }));
-  rules.forEach((rule, index) => {
-    const route = app.route(toExpress4(rule.path, wildcard));
-    for (const m of [rule.method].flat()) {
-      (route as unknown as Record<string, (h: expressType.RequestHandler) => void>)[m.toLowerCase()]!((req, res) => {
-        res.set('x-rule', String(index)).set('x-params', encodeURIComponent(JSON.stringify(req.params))).end();
-      });
-    }
-  });
-  app.use((_req, res) => void res.status(404).set('x-fallthrough', '1').end());
-  app.use((err: { status?: number }, _req: expressType.Request, res: expressType.Response, _next: expressType.NextFunction) => {
-    res.status(err.status ?? 500).set('x-router-error', '1').end();
-  });
-  return app;
+  return appFor(rules, table, gate, express4 as unknown as () => expressType.Express, (path) => toExpress4(path, wildcard));
 }
 
 export async function startPair4(rules: readonly RouteRule[], options: CompileOptions, wildcard: WildcardSpelling = 'regexp'): Promise<Pair> {
