@@ -22,11 +22,10 @@ import {
   allowedEvent,
   authorizationFromRawHeaders,
   authorizePathname,
-  InternalError,
-  refusedEvent,
+  refusedEventIn,
+  gateError,
   RESOURCE_METADATA_CACHE_CONTROL,
   resourceMetadataEndpoints,
-  ScopeGateError,
   type Authorization,
   type AuthorizeOptions,
   type DecisionEvent,
@@ -237,9 +236,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
 
   function refuse(req: IncomingMessage, res: ServerResponse, path: string, err: unknown, requestId: string, log: AccessLog, expectsContinue: boolean): void {
-    const error = err instanceof ScopeGateError ? err : new InternalError(err);
-    const found = table.lookup(req.method!, path);
-    decided(refusedEvent(req.method!, path, found.kind === 'no-route' ? null : found.rule.path, error, mode), requestId, log);
+    const error = gateError(err);
+    decided(refusedEventIn(table, req.method!, path, error, mode), requestId, log);
     // Report mode: decided and reported; the request goes on as the client sent it.
     if (mode === 'report') return forward(req, res, undefined, requestId, log, expectsContinue);
     sendJson(res, error.status, { error: error.message }, requestId, error.headers);
@@ -287,9 +285,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       });
     };
     const stop = (err: unknown) => {
-      const error = err instanceof ScopeGateError ? err : new InternalError(err);
-      const found = table.lookup(method, path);
-      decided(refusedEvent(method, path, found.kind === 'no-route' ? null : found.rule.path, error, 'enforce'), requestId, log);
+      const error = gateError(err);
+      decided(refusedEventIn(table, method, path, error, 'enforce'), requestId, log);
       // Report mode does not open tunnels it would not allow: an upgrade is always enforced.
       answer(error.status, error.message, error.headers);
     };

@@ -15,12 +15,11 @@
  */
 import http from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
-import type { AddressInfo, Socket } from 'node:net';
-import { Writable } from 'node:stream';
-import pino from 'pino';
+import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
 import { compileRoutes, createVerifier, type RouteTable } from '@scopegate/core';
-import { createGatewayServer, type Gateway, type GatewayOptions } from '../src/gateway';
+import type { GatewayOptions } from '../src/gateway';
+import { startTestGateway, type LogLine, type TestGateway } from './support/test-gateway';
 import { compileTrustProxy } from '../src/forward-headers';
 import { FIREWALL_RULES } from '../src/firewall';
 import { headerNames, headerValues, parseResponse, RawConnection, rawRequest, startRawUpstream, type RawUpstream, type Received } from './support/raw-upstream';
@@ -55,42 +54,15 @@ let readOnly: string;
 /** No scope at all. */
 let noScopes: string;
 
-type Line = Record<string, unknown>;
-interface Gw {
-  port: number;
-  server: http.Server;
-  gateway: Gateway;
-  lines: Line[];
-  /** Every client connection, tunnels included (closeAllConnections does not reach upgraded sockets). */
-  sockets: Set<Socket>;
-}
+type Line = LogLine;
+type Gw = TestGateway;
 
 let upstream: RawUpstream;
 const started: Gw[] = [];
 
 /** A gateway on 127.0.0.1 in front of the raw upstream (unless told otherwise), logging at info into `lines`. */
 async function startGw(options: Partial<GatewayOptions> = {}): Promise<Gw> {
-  const lines: Line[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l) as Line);
-      done();
-    },
-  });
-  const { server, gateway } = createGatewayServer({
-    upstreamUrl: new URL(upstream.url),
-    table: boundTable,
-    verifier,
-    logger: pino({ level: 'info' }, sink),
-    ...options,
-  });
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const gw = { port: (server.address() as AddressInfo).port, server, gateway, lines, sockets };
+  const gw = await startTestGateway({ upstreamUrl: new URL(upstream.url), table: boundTable, verifier, ...options });
   started.push(gw);
   return gw;
 }
@@ -109,11 +81,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const gw of started) {
-    gw.server.closeAllConnections();
-    for (const socket of gw.sockets) socket.destroy();
-    await new Promise<void>((resolve) => gw.server.close(() => resolve()));
-  }
+  for (const gw of started) await gw.stopServer();
   // The upstream before the pools: a pool's close waits for its requests, which end when the upstream's connections do.
   await upstream.close();
   for (const gw of started) await gw.gateway.close();

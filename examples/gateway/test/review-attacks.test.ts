@@ -23,10 +23,9 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { compileRoutes, createVerifier } from '@scopegate/core';
-import { createGatewayServer, type Gateway, type GatewayOptions } from '../src/gateway';
+import type { GatewayOptions } from '../src/gateway';
+import { startTestGateway, type LogLine, type TestGateway } from './support/test-gateway';
 import { GatewayConfigError, loadConfig } from '../src/config';
 import { headerNames, headerValues, RawConnection, rawRequest, startRawUpstream, type RawUpstream } from './support/raw-upstream';
 
@@ -51,33 +50,13 @@ const TOKEN = hs256({ scope: 'things.read things.write ws.connect' });
 const READ_ONLY = hs256({ scope: 'things.read' });
 const AUTH = `Authorization: Bearer ${TOKEN}\r\n`;
 
-type Line = Record<string, unknown>;
-interface Gw {
-  port: number;
-  server: http.Server;
-  gateway: Gateway;
-  lines: Line[];
-  sockets: Set<Socket>;
-}
+type Line = LogLine;
+type Gw = TestGateway;
 const started: Gw[] = [];
 const servers: { close(): Promise<void> }[] = [];
 
 async function startGw(upstreamUrl: string, options: Partial<GatewayOptions> = {}): Promise<Gw> {
-  const lines: Line[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l) as Line);
-      done();
-    },
-  });
-  const { server, gateway } = createGatewayServer({ upstreamUrl: new URL(upstreamUrl), table, verifier, logger: pino({ level: 'info' }, sink), ...options });
-  const sockets = new Set<Socket>();
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const gw = { port: (server.address() as AddressInfo).port, server, gateway, lines, sockets };
+  const gw = await startTestGateway({ upstreamUrl: new URL(upstreamUrl), table, verifier, ...options });
   started.push(gw);
   return gw;
 }
@@ -142,12 +121,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const g of started) {
-    g.gateway.destroyTunnels();
-    g.server.closeAllConnections();
-    for (const s of g.sockets) s.destroy();
-    await new Promise<void>((resolve) => g.server.close(() => resolve()));
-  }
+  for (const g of started) await g.stopServer();
   for (const s of servers) await s.close();
   // A pool's close waits for its requests; every upstream is closed by now, so they have ended.
   await Promise.all(started.map((g) => Promise.race([g.gateway.close(), new Promise((r) => setTimeout(r, 2000).unref())])));

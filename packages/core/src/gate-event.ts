@@ -5,7 +5,8 @@
  */
 import type { AuthorizationInput } from './bearer';
 import type { Authorization } from './authorize';
-import { ForbiddenError, type ScopeGateError } from './errors';
+import type { RouteTable } from './compile-routes';
+import { ForbiddenError, InternalError, ScopeGateError } from './errors';
 
 /** Why a gate let a request through or stopped it. */
 export type GateReason =
@@ -112,6 +113,17 @@ export function refusedEvent(method: string, path: string, pattern: string | nul
     binding: error instanceof ForbiddenError ? error.binding : null,
     mode,
   };
+}
+
+/** What an adapter answers for a failure: the `ScopeGateError` itself, anything else as a 500 `InternalError`. */
+export function gateError(err: unknown): ScopeGateError {
+  return err instanceof ScopeGateError ? err : new InternalError(err);
+}
+
+/** The event of a refusal, naming the rule the path matched in `table` (if any). Refusals only: the lookup is not on the hot path. */
+export function refusedEventIn(table: RouteTable, method: string, path: string, error: ScopeGateError, mode: 'enforce' | 'report'): DecisionEvent {
+  const found = table.lookup(method, path);
+  return refusedEvent(method, path, found.kind === 'no-route' ? null : found.rule.path, error, mode);
 }
 
 /**

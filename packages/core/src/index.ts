@@ -58,7 +58,7 @@ export { createIntrospector } from './introspection';
 export type { IntrospectionOptions, Introspector } from './introspection';
 export { authorize, authorizeRequest, authorizePathname } from './authorize';
 export type { AuthorizeRequest, AuthorizeOptions, Authorization, MatchedAuthorization, UnmatchedAuthorization } from './authorize';
-export { gateReason, allowedEvent, refusedEvent, authorizationFromRawHeaders } from './gate-event';
+export { gateReason, gateError, allowedEvent, refusedEvent, refusedEventIn, authorizationFromRawHeaders } from './gate-event';
 export type { GateReason, DecisionEvent } from './gate-event';
 export type { JWTPayload, JWTHeaderParameters, JSONWebKeySet, JWK } from './jose-types';
 export { analyzeRoutes } from './analyze-routes';

@@ -13,11 +13,10 @@ import {
   compileRoutes,
   ConfigError,
   createVerifier,
-  InternalError,
-  refusedEvent,
+  refusedEventIn,
+  gateError,
   RESOURCE_METADATA_CACHE_CONTROL,
   resourceMetadataEndpoints,
-  ScopeGateError,
   type Authorization,
   type AuthorizeOptions,
   type CompileOptions,
@@ -121,12 +120,10 @@ export function scopeGate(options: ScopeGateOptions): RequestHandler {
 
   /** The request was refused (or failed): report, then answer or hand the error on. */
   function refuse(req: Request, res: Response, next: NextFunction, path: string, err: unknown): void {
-    const error = err instanceof ScopeGateError ? err : new InternalError(err);
+    const error = gateError(err);
     if (onDecision) {
       try {
-        const found = table.lookup(req.method, path);
-        const pattern = found.kind === 'no-route' ? null : found.rule.path;
-        onDecision(refusedEvent(req.method, path, pattern, error, mode), req);
+        onDecision(refusedEventIn(table, req.method, path, error, mode), req);
       } catch {
         // Already refusing: a failing logger cannot change that.
       }

@@ -11,6 +11,7 @@ import type http from 'node:http';
 import type expressType from 'express';
 import fc from 'fast-check';
 import { compileRoutes, type CompileOptions, type RouteRule, type RouteTable } from '@scopegate/core';
+import { makeRandom } from '../../../core/test/support/random';
 import { appFor, listen, SCOPES, CLAIMS, type Pair } from './differential';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -163,18 +164,10 @@ export const FEATURES: Record<string, Feature> = {
   },
 };
 
-/** A small seeded PRNG (mulberry32): the measurement is the same on every run. */
+/** The project's seeded PRNG (mulberry32), with `int(n)` in [0, n): the measurement is the same on every run. */
 export function prng(seed: number): { next: () => number; pick: <T>(list: readonly T[]) => T; int: (n: number) => number } {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  return { next, int, pick: <T>(list: readonly T[]) => list[int(list.length)]! };
+  const r = makeRandom(seed);
+  return { next: () => r.next(), int: (n) => r.int(0, n - 1), pick: (list) => r.pick(list) };
 }
 
 const FILLS = ['1', 'me', 'users', 'a', 'x.y', 'A%2FB', '%2e%2e', 'caf%C3%A9', 'Ab', '%E0%A4', 'q%00', '..', '.', 'a.b.c', 'a..', '%', 'a.', '.a', 'x%2Ey', 'A'];
