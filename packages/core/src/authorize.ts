@@ -1,5 +1,7 @@
 /** The whole gate decision without a web framework: route, authenticate, then authorize. */
-import { bearerCandidate, bearerToken, type AuthorizationInput } from './bearer';
+import { bearerCandidate, bearerToken, dpopToken, schemeOf, type AuthorizationInput } from './bearer';
+import { withDpopChallenge } from './dpop-challenge';
+import type { RequestProof, TokenScheme } from './sender-constraint';
 import { decide, pathnameOf, type Decision } from './check-scope';
 import type { LookupResult, RouteTable } from './compile-routes';
 import {
@@ -21,6 +23,11 @@ export interface AuthorizeRequest {
   path: string;
   /** The `Authorization` header value(s), as the HTTP library hands them over. */
   authorization?: AuthorizationInput;
+  /**
+   * For sender-constrained tokens (the verifier's `dpop` / `mtls`): the request target as
+   * received, the `DPoP` header, the client certificate. Without it, such tokens are refused.
+   */
+  proof?: RequestProof;
 }
 
 /** Options of `authorize`. */
@@ -65,6 +72,8 @@ export interface MatchedAuthorization {
   readonly token: VerifiedToken | null;
   /** The raw token string, for forwarding; `null` on public rules. */
   readonly rawToken: string | null;
+  /** The scheme the token came with (`'DPoP'`: a proof was checked); `null` on public rules. */
+  readonly scheme: TokenScheme | null;
   /** The rule the request matched (the first in the table's order). */
   readonly rule: CompiledRule;
   readonly params: RouteParams;
@@ -75,6 +84,7 @@ export interface UnmatchedAuthorization {
   readonly decision: null;
   readonly token: null;
   readonly rawToken: null;
+  readonly scheme: null;
   readonly rule: null;
   /** Always empty. */
   readonly params: RouteParams;
@@ -120,13 +130,14 @@ export function authorizeRequest(
   request: AuthorizeRequest,
   options: AuthorizeOptions = {},
 ): Authorization | Promise<Authorization> {
-  return authorizePathname(verifier, table, request.method, pathnameOf(request.path), request.authorization, options);
+  return authorizePathname(verifier, table, request.method, pathnameOf(request.path), request.authorization, options, request.proof);
 }
 
 /**
  * `authorizeRequest` for adapters that hold the parts already: `pathname` is the raw pathname
  * with any `?query` already cut off (Express's `req.path`), and it is not scanned again. No
- * request object is built: this runs once per request.
+ * request object is built: this runs once per request. `proof` (the target, `DPoP` header and
+ * client certificate) only matters when the verifier checks DPoP or certificates.
  *
  * @example
  * const auth = authorizePathname(verifier, table, req.method, req.path, req.headers.authorization, { realm: 'api' });
@@ -138,53 +149,85 @@ export function authorizePathname(
   pathname: string,
   authorization: AuthorizationInput,
   options: AuthorizeOptions = {},
+  proof?: RequestProof,
+): Authorization | Promise<Authorization> {
+  const dpop = verifier.dpop;
+  if (dpop === undefined || dpop === null) return decideRequest(verifier, table, method, pathname, authorization, options, proof, false);
+  // DPoP on: every challenge names both schemes (or DPoP alone), whatever refused the request.
+  const answer = (err: unknown): never => {
+    throw err instanceof ScopeGateError ? withDpopChallenge(err, options.realm, dpop, schemeOf(authorization)) : err;
+  };
+  let result: Authorization | Promise<Authorization>;
+  try {
+    result = decideRequest(verifier, table, method, pathname, authorization, options, proof, true);
+  } catch (err) {
+    return answer(err);
+  }
+  return result instanceof Promise ? result.catch(answer) : result;
+}
+
+function decideRequest(
+  verifier: Verifier,
+  table: RouteTable,
+  method: string,
+  pathname: string,
+  authorization: AuthorizationInput,
+  options: AuthorizeOptions,
+  proof: RequestProof | undefined,
+  dpop: boolean,
 ): Authorization | Promise<Authorization> {
   const realm = options.realm;
   const metadata = options.resourceMetadata;
   const found = table.lookup(method, pathname);
   if (found.kind === 'no-route' && (options.unmatched === 'next' || options.unmatched === 'allow')) {
-    return { decision: null, token: null, rawToken: null, rule: null, params: NO_PARAMS };
+    return { decision: null, token: null, rawToken: null, scheme: null, rule: null, params: NO_PARAMS };
   }
   if (found.kind !== 'no-route' && found.rule.public) {
     // Public: no token is read, so a bad or missing one cannot matter.
     if (found.kind === 'bad-path') throw new BadPathError();
-    return { decision: decide(table, found, method, null), token: null, rawToken: null, rule: found.rule, params: found.params };
+    return { decision: decide(table, found, method, null), token: null, rawToken: null, scheme: null, rule: found.rule, params: found.params };
   }
 
   // Hot path: a token verified before. The cache holds only well-formed tokens, so a hit needs
   // no scan of the header; anything else is read strictly by bearerToken below.
   let raw = verifier.checkCached !== undefined ? bearerCandidate(authorization) : null;
+  let scheme: TokenScheme = 'Bearer';
   let token: VerifiedToken | Promise<VerifiedToken> | undefined;
   if (raw !== null) {
     try {
-      token = verifier.checkCached!(raw);
+      token = verifier.checkCached!(raw, scheme, method, proof);
     } catch (err) {
       throw withRealm(err, realm, metadata);
     }
   }
   if (token === undefined) {
     raw = bearerToken(authorization, realm);
+    if (raw === null && dpop) {
+      raw = dpopToken(authorization, realm);
+      if (raw !== null) scheme = 'DPoP';
+    }
     if (raw === null) throw new UnauthorizedError('ERR_TOKEN_MISSING', 'No jwt provided!', realm, undefined, metadata);
     try {
-      token = verifier.check ? verifier.check(raw) : verifier.verify(raw);
+      token = verifier.check ? verifier.check(raw, scheme, method, proof) : verifier.verify(raw, { scheme, method, proof });
     } catch (err) {
       throw withRealm(err, realm, metadata);
     }
   }
   const rawToken = raw!;
   if (token instanceof Promise) {
+    const used = scheme;
     return token.then(
-      (t) => conclude(table, found, method, rawToken, t, realm, metadata),
+      (t) => conclude(table, found, method, rawToken, used, t, realm, metadata),
       (err: unknown) => {
         throw withRealm(err, realm, metadata);
       },
     );
   }
-  return conclude(table, found, method, rawToken, token, realm, metadata);
+  return conclude(table, found, method, rawToken, scheme, token, realm, metadata);
 }
 
 /** After authentication: the route and the scopes. */
-function conclude(table: RouteTable, found: LookupResult, method: string, raw: string, token: VerifiedToken, realm: string | undefined, metadata: string | undefined): MatchedAuthorization {
+function conclude(table: RouteTable, found: LookupResult, method: string, raw: string, scheme: TokenScheme, token: VerifiedToken, realm: string | undefined, metadata: string | undefined): MatchedAuthorization {
   if (found.kind === 'no-route') throw identify(new ForbiddenError('ERR_NO_ROUTE', [], realm), token);
   if (found.kind === 'bad-path') throw identify(new BadPathError(), token);
   const decision = decide(table, found, method, token.scopes, token.claims);
@@ -193,7 +236,7 @@ function conclude(table: RouteTable, found: LookupResult, method: string, raw: s
     // The scopes of the requirement that refused, so the client can step up (and where to ask, RFC 9728).
     throw identify(new ForbiddenError('ERR_INSUFFICIENT_SCOPE', decision.required, realm, undefined, metadata), token);
   }
-  return { decision, token, rawToken: raw, rule: found.rule, params: found.params };
+  return { decision, token, rawToken: raw, scheme, rule: found.rule, params: found.params };
 }
 
 /** Name the authenticated caller on a refusal, for logs (identifiers only, never the token). */

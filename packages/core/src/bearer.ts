@@ -42,6 +42,36 @@ export function bearerToken(header: AuthorizationInput, realm?: string): string 
   throw new InvalidRequestError('Malformed Authorization header: expected "Bearer <token>"', realm);
 }
 
+// `DPoP` + one or more spaces + token68 (RFC 9449 §7.1), the scheme in any case (RFC 9110 §11.1).
+const DPOP = /^DPoP +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+/**
+ * The DPoP-bound token of an `Authorization: DPoP <token>` header, or `null` for any other
+ * scheme (or none). Several headers, or a malformed DPoP one, throw `InvalidRequestError` (400).
+ *
+ * @example
+ * dpopToken('DPoP eyJhbGciOi…') // → 'eyJhbGciOi…'
+ * dpopToken('Bearer eyJ…')      // → null
+ */
+export function dpopToken(header: AuthorizationInput, realm?: string): string | null {
+  if (header === undefined || header === null) return null;
+  if (typeof header !== 'string') {
+    if (header.length > 1) throw new InvalidRequestError('Several Authorization headers', realm);
+    return header.length === 0 ? null : dpopToken(header[0], realm);
+  }
+  const m = DPOP.exec(header);
+  if (m) return m[1]!;
+  const scheme = SCHEME.exec(header);
+  if (scheme && scheme[1]!.toLowerCase() === 'dpop') throw new InvalidRequestError('Malformed Authorization header: expected "DPoP <token>"', realm);
+  return null;
+}
+
+/** The scheme of a single `Authorization` header when it is `DPoP` (any case), else `'Bearer'`: for choosing a challenge, never for reading a token. */
+export function schemeOf(header: AuthorizationInput): 'Bearer' | 'DPoP' {
+  const value = typeof header === 'string' ? header : header?.length === 1 ? header[0] : undefined;
+  return value !== undefined && /^dpop(?: |$)/i.test(value) ? 'DPoP' : 'Bearer';
+}
+
 /** Is `token` a token68 (RFC 7235), the only form `bearerToken` returns? */
 export function isToken68(token: string): boolean {
   return TOKEN68.test(token);

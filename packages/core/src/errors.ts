@@ -46,6 +46,12 @@ export type RequestErrorCode =
   | 'ERR_REVOCATION_UNAVAILABLE'
   /** 503: the token introspection endpoint (RFC 7662) could not give a usable answer (down, slow, junk). */
   | 'ERR_INTROSPECTION_UNAVAILABLE'
+  /** 401: the DPoP proof (RFC 9449) is missing, malformed, or does not fit the request or the token (`invalid_dpop_proof`). */
+  | 'ERR_DPOP_PROOF_INVALID'
+  /** 401: the DPoP proof lacks the server's current nonce (`use_dpop_nonce`; the answer carries `DPoP-Nonce`). */
+  | 'ERR_DPOP_NONCE_REQUIRED'
+  /** 503: the DPoP replay store could not answer, so a proof could not be checked for reuse. */
+  | 'ERR_REPLAY_UNAVAILABLE'
   /** 500: something failed inside the check (a callback threw); the request is refused. */
   | 'ERR_INTERNAL';
 
@@ -139,7 +145,8 @@ export class BadPathError extends ScopeGateError {
 
 /** RFC 6750 challenge parameters of a request error. */
 export interface BearerChallenge {
-  error?: 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+  /** RFC 6750 §3.1 codes, and RFC 9449 §7.1's `invalid_dpop_proof` / `use_dpop_nonce` (DPoP challenges only). */
+  error?: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof' | 'use_dpop_nonce';
   error_description?: string;
   scope?: string;
   /** RFC 9728 §5.1: the URL of the protected resource metadata. */
@@ -153,10 +160,21 @@ export interface BearerChallenge {
 abstract class ChallengeError extends ScopeGateError {
   /** The challenge's parameters, to rebuild the header for another realm. */
   readonly challenge: Readonly<BearerChallenge>;
-  constructor(code: RequestErrorCode, message: string, status: number, challenge: BearerChallenge, realm: string | undefined, cause?: unknown) {
-    super(code, message, { status, headers: { 'WWW-Authenticate': bearerChallenge(realm, challenge) }, cause });
+  constructor(code: RequestErrorCode, message: string, status: number, challenge: BearerChallenge, realm: string | undefined, cause?: unknown, scheme: 'Bearer' | 'DPoP' = 'Bearer', extra?: Record<string, string>) {
+    super(code, message, { status, headers: { 'WWW-Authenticate': authChallenge(scheme, realm, challenge), ...extra }, cause });
     this.challenge = Object.freeze({ ...challenge });
   }
+}
+
+/**
+ * A copy of a request error answering with other headers (the same class, code, message, cause
+ * and subject): how `authorize` puts a `DPoP` challenge beside or in place of the `Bearer` one.
+ */
+export function withHeaders<E extends ScopeGateError>(error: E, headers: Record<string, string>): E {
+  const copy = Object.create(Object.getPrototypeOf(error) as object) as E;
+  for (const key of Reflect.ownKeys(error)) Object.defineProperty(copy, key, Object.getOwnPropertyDescriptor(error, key)!);
+  Object.defineProperty(copy, 'headers', { value: Object.freeze({ ...headers }), enumerable: true, writable: false, configurable: true });
+  return copy;
 }
 
 /** 400 `invalid_request`: a malformed `Authorization` header or several credentials. */
@@ -213,6 +231,24 @@ export class ForbiddenError extends ChallengeError {
   }
 }
 
+/**
+ * 401 for a DPoP proof (RFC 9449 §7.1): `ERR_DPOP_PROOF_INVALID` (`invalid_dpop_proof`: missing,
+ * several, malformed, wrong method or URL, stale, reused, not for this token) or
+ * `ERR_DPOP_NONCE_REQUIRED` (`use_dpop_nonce`: the proof must carry `nonce`, the one in the
+ * answer's `DPoP-Nonce` header). The challenge is a `DPoP` one; `authorize` adds the `algs` and,
+ * when bearer tokens are accepted too, a `Bearer` challenge beside it.
+ */
+export class DpopProofError extends ChallengeError {
+  declare readonly code: 'ERR_DPOP_PROOF_INVALID' | 'ERR_DPOP_NONCE_REQUIRED';
+  /** The nonce to use (`ERR_DPOP_NONCE_REQUIRED`), also in `headers['DPoP-Nonce']`. */
+  readonly nonce: string | null;
+  constructor(code: DpopProofError['code'], description: string, nonce: string | null = null) {
+    const error = code === 'ERR_DPOP_NONCE_REQUIRED' ? 'use_dpop_nonce' : 'invalid_dpop_proof';
+    super(code, description, 401, { error, error_description: description }, undefined, undefined, 'DPoP', nonce === null ? undefined : { 'DPoP-Nonce': nonce });
+    this.nonce = nonce;
+  }
+}
+
 /** 503: the verification keys could not be had (key server down or slow); not the token's fault. */
 export class KeysUnavailableError extends ScopeGateError {
   declare readonly code: 'ERR_KEYS_UNAVAILABLE';
@@ -243,6 +279,14 @@ export class IntrospectionUnavailableError extends ScopeGateError {
   }
 }
 
+/** 503: the DPoP replay store (RFC 9449 §11.1) could not answer; a proof that cannot be checked for reuse is refused. */
+export class ReplayUnavailableError extends ScopeGateError {
+  declare readonly code: 'ERR_REPLAY_UNAVAILABLE';
+  constructor(cause?: unknown) {
+    super('ERR_REPLAY_UNAVAILABLE', 'DPoP replay check unavailable', { status: 503, headers: { 'Retry-After': '5' }, cause });
+  }
+}
+
 /** 500: a failure inside the check (e.g. a callback threw). The request is refused, never passed. */
 export class InternalError extends ScopeGateError {
   declare readonly code: 'ERR_INTERNAL';
@@ -262,13 +306,22 @@ export class InternalError extends ScopeGateError {
  * // → 'Bearer resource_metadata="https://r.example/.well-known/oauth-protected-resource"' (RFC 9728 §5.1)
  */
 export function bearerChallenge(realm: string | undefined, params: BearerChallenge = {}): string {
+  return authChallenge('Bearer', realm, params);
+}
+
+/**
+ * A challenge of `scheme` (`Bearer`, `DPoP`) with its parameters, quoted as `bearerChallenge`
+ * quotes them; `algs` (DPoP, RFC 9449 §7.1) last.
+ */
+export function authChallenge(scheme: 'Bearer' | 'DPoP', realm: string | undefined, params: BearerChallenge = {}, algs?: readonly string[]): string {
   const parts: string[] = [];
   if (realm !== undefined) parts.push(`realm=${quote(realm)}`);
   if (params.error) parts.push(`error=${quote(params.error)}`);
   if (params.error_description) parts.push(`error_description=${quote(params.error_description)}`);
   if (params.scope !== undefined) parts.push(`scope=${quote(params.scope)}`);
   if (params.resource_metadata !== undefined) parts.push(`resource_metadata=${quote(params.resource_metadata)}`);
-  return parts.length ? `Bearer ${parts.join(', ')}` : 'Bearer';
+  if (algs !== undefined) parts.push(`algs=${quote(algs.join(' '))}`);
+  return parts.length ? `${scheme} ${parts.join(', ')}` : scheme;
 }
 
 /** A challenge with `resource_metadata` added when there is one. */

@@ -17,6 +17,7 @@ export type GateReason =
   | 'unmatched-passed'
   | 'unauthenticated'
   | 'invalid-token'
+  | 'invalid-proof'
   | 'bad-request'
   | 'bad-path'
   | 'no-route'
@@ -25,6 +26,7 @@ export type GateReason =
   | 'keys-unavailable'
   | 'revocation-unavailable'
   | 'introspection-unavailable'
+  | 'replay-unavailable'
   | 'error';
 
 /** One decision, for logs and metrics. Never holds the token. */
@@ -58,6 +60,9 @@ export function gateReason(error: ScopeGateError): GateReason {
     case 'ERR_TOKEN_EXPIRED':
     case 'ERR_TOKEN_REVOKED':
       return 'invalid-token';
+    case 'ERR_DPOP_PROOF_INVALID':
+    case 'ERR_DPOP_NONCE_REQUIRED':
+      return 'invalid-proof';
     case 'ERR_BAD_REQUEST':
       return 'bad-request';
     case 'ERR_BAD_PATH':
@@ -74,6 +79,8 @@ export function gateReason(error: ScopeGateError): GateReason {
       return 'revocation-unavailable';
     case 'ERR_INTROSPECTION_UNAVAILABLE':
       return 'introspection-unavailable';
+    case 'ERR_REPLAY_UNAVAILABLE':
+      return 'replay-unavailable';
     default:
       return 'error';
   }

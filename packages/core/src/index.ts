@@ -16,6 +16,8 @@ export {
   KeysUnavailableError,
   RevocationUnavailableError,
   IntrospectionUnavailableError,
+  DpopProofError,
+  ReplayUnavailableError,
   InternalError,
   bearerChallenge,
 } from './errors';
@@ -38,7 +40,7 @@ export type {
   LookupResult,
   Binding,
 } from './types';
-export { bearerToken } from './bearer';
+export { bearerToken, dpopToken } from './bearer';
 export type { AuthorizationInput } from './bearer';
 export { createVerifier } from './verifier';
 export type {
@@ -52,7 +54,17 @@ export type {
   TokenIntrospector,
   VerifierIntrospectionOptions,
   IntrospectedTokens,
+  Presentation,
 } from './verifier';
+export type { DpopOptions, DpopAlgorithm } from './dpop-proof';
+export type { DpopNonceOptions } from './dpop-nonce';
+export { createMemoryReplayStore } from './replay-store';
+export type { ReplayStore, MemoryReplayStoreOptions } from './replay-store';
+export { certificateThumbprint, certificateFromHeader } from './certificate-binding';
+export type { MtlsOptions } from './certificate-binding';
+export type { RequestProof, TokenScheme } from './sender-constraint';
+export { normalizeHttpUri } from './http-uri';
+export type { NormalizedHttpUri } from './http-uri';
 export type { RemoteKeySet, RemoteKeySetOptions, RemoteKeySetStats } from './remote-key-set';
 export { createIntrospector } from './introspection';
 export type { IntrospectionOptions, Introspector } from './introspection';

@@ -14,6 +14,9 @@ import { isToken68 } from './bearer';
 import { keyFingerprint } from './key-fingerprint';
 import { isCanonicalCompactJws } from './compact-jws';
 import { createIntrospector, type IntrospectionOptions } from './introspection';
+import { resolveDpop, type DpopOptions } from './dpop-proof';
+import { resolveMtls, type MtlsOptions } from './certificate-binding';
+import { confirmSender, type RequestProof, type SenderSettings, type TokenScheme } from './sender-constraint';
 import {
   DEFAULT_SCOPE_CLAIMS,
   checkScopeMap,
@@ -160,6 +163,31 @@ export interface VerifierOptions extends JwtVerificationOptions {
   isRevoked?: (claims: Readonly<JWTPayload>) => boolean | Promise<boolean>;
   /** Longest accepted token, characters. Default 8192. */
   maxTokenLength?: number;
+  /**
+   * DPoP (RFC 9449): tokens bound to a key (`cnf.jkt`) are accepted with the `DPoP` scheme and a
+   * proof, checked on every request. Default: off — a DPoP-bound token is then refused (never
+   * taken as a bearer token). See `DpopOptions`.
+   */
+  dpop?: DpopOptions;
+  /**
+   * Certificate-bound tokens (RFC 8705): a token with `cnf["x5t#S256"]` is accepted only from the
+   * client holding that certificate (the adapter hands over the TLS peer certificate). Default:
+   * off — such tokens are then refused.
+   */
+  mtls?: MtlsOptions;
+}
+
+/**
+ * How a token was presented, for sender-constrained tokens: its scheme, the request method, and
+ * the request's target, `DPoP` header and client certificate. Without it a token is taken as
+ * sent with the `Bearer` scheme, with no proof and no certificate.
+ */
+export interface Presentation {
+  /** Default `'Bearer'`. */
+  scheme?: TokenScheme;
+  /** The request method (DPoP's `htm`). */
+  method?: string;
+  proof?: RequestProof;
 }
 
 /** A verified token. Frozen: cached results are shared between requests. */
@@ -174,20 +202,30 @@ export interface VerifiedToken {
 /** A configured verifier. */
 export interface Verifier {
   /**
-   * Verify a compact JWS token (or introspect an opaque one). Rejects with `UnauthorizedError`
-   * (401), `KeysUnavailableError` or the introspector's 503, or `InternalError` (500).
+   * Verify a compact JWS token (or introspect an opaque one), then how it was presented (a
+   * sender-constrained token's proof or certificate), then revocation. Rejects with
+   * `UnauthorizedError` (401), `DpopProofError` (401), `KeysUnavailableError`,
+   * `ReplayUnavailableError` or the introspector's 503, or `InternalError` (500).
    */
-  verify(token: string): Promise<VerifiedToken>;
+  verify(token: string, presented?: Presentation): Promise<VerifiedToken>;
   /**
-   * As `verify`, but synchronous when it can be (a cached token, and an `isRevoked` that answers
-   * synchronously): returns the result or throws; otherwise returns a promise.
+   * As `verify`, but synchronous when it can be (a cached bearer token, and an `isRevoked` that
+   * answers synchronously): returns the result or throws; otherwise returns a promise. The
+   * presentation comes as arguments (nothing is allocated per request for it).
    */
-  check?(token: string): VerifiedToken | Promise<VerifiedToken>;
+  check?(token: string, scheme?: TokenScheme, method?: string, proof?: RequestProof): VerifiedToken | Promise<VerifiedToken>;
   /**
-   * `check` for a token found in the cache (revocation is still asked), or `undefined` when it
-   * is not cached: nothing is verified here. Every cached token is a well-formed token68.
+   * `check` for a token found in the cache (its presentation and revocation are still checked),
+   * or `undefined` when it is not cached. Every cached token is a well-formed token68.
    */
-  checkCached?(token: string): VerifiedToken | Promise<VerifiedToken> | undefined;
+  checkCached?(token: string, scheme?: TokenScheme, method?: string, proof?: RequestProof): VerifiedToken | Promise<VerifiedToken> | undefined;
+  /**
+   * DPoP, when on: the proof algorithms (the challenge's `algs`), whether only DPoP is accepted,
+   * and the current server nonce (`null` without nonces). `null` or absent: off.
+   */
+  readonly dpop?: { readonly algorithms: readonly string[]; readonly required: boolean; nonce(): string | null } | null;
+  /** Certificate-bound tokens are checked (`mtls` on): adapters then pass the peer certificate. */
+  readonly mtls?: boolean;
   /** Cache counters (hits, misses, size) — never the tokens. */
   readonly cacheStats: { readonly hits: number; readonly misses: number; readonly size: number };
   /** The remote key set, when `jwksUri` is used (its fetch counters, readiness); with `issuers`, the one set they all share, else `null`. */
@@ -232,6 +270,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const maxTokenLength = options.maxTokenLength ?? 8192;
   if (!Number.isInteger(maxTokenLength) || maxTokenLength < 16) throw new ConfigError('maxTokenLength must be an integer ≥ 16');
   const shared = sharedSettings(options);
+  const senders: SenderSettings = { dpop: resolveDpop(options.dpop), mtls: resolveMtls(options.mtls) };
+  const senderChecks = senders.dpop !== null || senders.mtls !== null;
 
   // How tokens are verified: one JWT entry, a map of them by issuer, and/or an introspector.
   const introspection = checkIntrospection(options.introspection, { audience: options.audience, issuer: options.issuer });
@@ -381,30 +421,46 @@ export function createVerifier(options: VerifierOptions): Verifier {
     );
   };
 
-  // Synchronous when the token is cached and isRevoked answers synchronously: no promise, no
-  // microtask on the hot path.
-  const check = (token: string): VerifiedToken | Promise<VerifiedToken> => {
+  /**
+   * After the token itself: how it was presented (proof of possession), then revocation — all
+   * before any scope. The hot path (a bearer token without `cnf`, no sender checks on) reads one
+   * property here.
+   */
+  const presented = (verified: VerifiedToken, token: string, scheme: TokenScheme, method: string, proof: RequestProof | undefined): VerifiedToken | Promise<VerifiedToken> => {
+    if (senderChecks || verified.claims.cnf !== undefined || scheme !== 'Bearer') {
+      const pending = confirmSender(senders, verified.claims, token, scheme, method, proof);
+      if (pending !== undefined) return pending.then(() => (isRevoked ? revocation(verified) : verified));
+    }
+    return isRevoked ? revocation(verified) : verified;
+  };
+
+  // Synchronous when the token is cached, needs no DPoP proof, and isRevoked answers
+  // synchronously: no promise, no microtask on the hot path.
+  const check = (token: string, scheme: TokenScheme = 'Bearer', method = '', proof?: RequestProof): VerifiedToken | Promise<VerifiedToken> => {
     if (typeof token !== 'string' || token.length === 0) throw new UnauthorizedError('ERR_TOKEN_MISSING', 'No jwt provided!');
     if (token.length > maxTokenLength) throw new UnauthorizedError('ERR_TOKEN_INVALID', 'Invalid token: too large');
     const entry = cache ? cache.get(token, Date.now()) : undefined;
     const cached = entry !== undefined ? current(token, entry) : undefined;
-    if (cached !== undefined) return isRevoked ? revocation(cached) : cached;
-    return authenticate(token).then((verified) => (isRevoked ? revocation(verified) : verified));
+    if (cached !== undefined) return presented(cached, token, scheme, method, proof);
+    return authenticate(token).then((verified) => presented(verified, token, scheme, method, proof));
   };
 
-  const checkCached = (token: string): VerifiedToken | Promise<VerifiedToken> | undefined => {
+  const checkCached = (token: string, scheme: TokenScheme = 'Bearer', method = '', proof?: RequestProof): VerifiedToken | Promise<VerifiedToken> | undefined => {
     const entry = cache !== null && typeof token === 'string' ? cache.get(token, Date.now(), false) : undefined;
     const cached = entry !== undefined ? current(token, entry) : undefined;
     if (cached === undefined) return undefined;
-    return isRevoked ? revocation(cached) : cached;
+    return presented(cached, token, scheme, method, proof);
   };
 
+  const nonces = senders.dpop?.nonces ?? null;
   return {
     check,
     checkCached,
-    async verify(token: string): Promise<VerifiedToken> {
-      return check(token);
+    async verify(token: string, how?: Presentation): Promise<VerifiedToken> {
+      return check(token, how?.scheme ?? 'Bearer', how?.method ?? '', how?.proof);
     },
+    dpop: senders.dpop === null ? null : Object.freeze({ algorithms: senders.dpop.algorithms, required: senders.dpop.required, nonce: () => (nonces === null ? null : nonces.current()) }),
+    mtls: senders.mtls !== null,
     get cacheStats() {
       return { hits: cache?.hits ?? 0, misses: cache?.misses ?? 0, size: cache?.size ?? 0 };
     },

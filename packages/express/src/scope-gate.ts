@@ -5,11 +5,13 @@
  * and `{ "error": … }` body. Nothing else ever reaches `next()`.
  */
 import { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import {
   allowedEvent,
   authorizationFromRawHeaders,
   authorizePathname,
+  certificateFromHeader,
   compileRoutes,
   ConfigError,
   createVerifier,
@@ -21,6 +23,7 @@ import {
   type AuthorizeOptions,
   type CompileOptions,
   type DecisionEvent,
+  type RequestProof,
   type ResourceMetadataEndpointOptions,
   type RouteRule,
   type RouteTable,
@@ -63,6 +66,14 @@ export interface ScopeGateOptions {
    * gate at the app's root for the well-known paths to reach it. Default: none.
    */
   resourceMetadata?: ResourceMetadataEndpointOptions;
+  /**
+   * Where the client certificate of a certificate-bound token (the verifier's `mtls`) comes
+   * from: a function of the request returning the certificate's DER bytes, or a PEM / base64
+   * string (as a TLS-terminating proxy passes it in a header: read such a header only when the
+   * request came from that proxy), or `null`. Default: the TLS socket's peer certificate
+   * (`req.socket.getPeerCertificate().raw`; the handshake proved the client holds its key).
+   */
+  clientCertificate?: (req: Request) => Uint8Array | string | null | undefined;
 }
 
 /**
@@ -102,9 +113,14 @@ export function scopeGate(options: ScopeGateOptions): RequestHandler {
   // One options object per metadata URL, made once: the request path picks it.
   const optionsByUrl = new Map<string, AuthorizeOptions>(metadata?.urls.map((url) => [url, { realm, unmatched, resourceMetadata: url }]));
   const optionsFor = metadata === null ? null : (path: string) => optionsByUrl.get(metadata.metadataUrlFor(path))!;
+  const clientCertificate = options.clientCertificate ?? socketCertificate;
+  if (typeof clientCertificate !== 'function') throw new ConfigError('clientCertificate must be a function of the request');
+  // Sender-constrained tokens need the request's target, DPoP header and certificate; built per request only then.
+  const proofs = (verifier.dpop !== undefined && verifier.dpop !== null) || verifier.mtls === true;
+  const dpopNonce = verifier.dpop?.nonce;
 
   /** The request passed: set req.auth and report. Throws if onDecision does. */
-  function allow(req: Request, slot: AuthSlot | null, path: string, auth: Authorization): void {
+  function allow(req: Request, res: Response, slot: AuthSlot | null, path: string, auth: Authorization): void {
     const claims = auth.token?.claims ?? null;
     const value: ScopeGateAuth = {
       token: auth.rawToken,
@@ -116,6 +132,11 @@ export function scopeGate(options: ScopeGateOptions): RequestHandler {
     };
     if (onDecision) onDecision(allowedEvent(req.method, path, auth, mode), req);
     setAuth(req, slot, value);
+    // RFC 9449 §8.2: the next nonce to use, on answers to DPoP requests.
+    if (auth.scheme === 'DPoP' && dpopNonce !== undefined) {
+      const nonce = dpopNonce();
+      if (nonce !== null) res.setHeader('DPoP-Nonce', nonce);
+    }
   }
 
   /** The request was refused (or failed): report, then answer or hand the error on. */
@@ -151,14 +172,22 @@ export function scopeGate(options: ScopeGateOptions): RequestHandler {
     }
     let result: Authorization | Promise<Authorization>;
     try {
-      result = authorizePathname(verifier, table, req.method, path, authorizationFromRawHeaders(req.rawHeaders, req.headers.authorization), optionsFor === null ? authorizeOptions : optionsFor(path));
+      result = authorizePathname(
+        verifier,
+        table,
+        req.method,
+        path,
+        authorizationFromRawHeaders(req.rawHeaders, req.headers.authorization),
+        optionsFor === null ? authorizeOptions : optionsFor(path),
+        proofs ? new ExpressProof(req, clientCertificate) : undefined,
+      );
     } catch (err) {
       return refuse(req, res, next, path, err);
     }
     if (!(result instanceof Promise)) {
       // Decided synchronously (the hot path: a cached token): no promise, no extra tick.
       try {
-        allow(req, slot, path, result);
+        allow(req, res, slot, path, result);
       } catch (err) {
         return refuse(req, res, next, path, err);
       }
@@ -167,7 +196,7 @@ export function scopeGate(options: ScopeGateOptions): RequestHandler {
     result.then(
       (auth) => {
         try {
-          allow(req, slot, path, auth);
+          allow(req, res, slot, path, auth);
         } catch (err) {
           return refuse(req, res, next, path, err);
         }
@@ -183,6 +212,34 @@ export function scopeGate(options: ScopeGateOptions): RequestHandler {
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
+
+/** What the core checks sender-constrained tokens against, read from the request when asked. */
+class ExpressProof implements RequestProof {
+  constructor(
+    private readonly req: Request,
+    private readonly read: (req: Request) => Uint8Array | string | null | undefined,
+  ) {}
+  /** The whole target as received, mount path included: DPoP's `htu` names it. */
+  get target(): string {
+    return this.req.originalUrl;
+  }
+  get dpop(): string | undefined {
+    return this.req.headers.dpop as string | undefined;
+  }
+  certificate(): Uint8Array | null {
+    const value = this.read(this.req);
+    if (typeof value === 'string') return certificateFromHeader(value);
+    return value instanceof Uint8Array && value.byteLength > 0 ? value : null;
+  }
+}
+
+/** The TLS peer certificate's DER, or `null` (plain HTTP, or no certificate sent). */
+function socketCertificate(req: Request): Uint8Array | null {
+  const socket = req.socket as Partial<TLSSocket> | undefined;
+  if (typeof socket?.getPeerCertificate !== 'function') return null;
+  const cert = socket.getPeerCertificate(false);
+  return cert && cert.raw instanceof Uint8Array && cert.raw.byteLength > 0 ? cert.raw : null;
+}
 
 function resolveTable(options: ScopeGateOptions): RouteTable {
   const routes = options.routes;
