@@ -60,6 +60,11 @@ async function main() {
       row(`verify ${r.alg} cache hit`, formatNs(r.ns['scopegate hit']), `jose ${formatNs(r.ns['jose jwtVerify'])}`, r.ns['scopegate hit'] / r.ns['jose jwtVerify'], r.alg === 'ES256' ? { op: '<=', x: 0.02 } : null);
     }
     row('verify cache hit ≤ 1 µs', formatNs(es.ns['scopegate hit']), '1 µs', es.ns['scopegate hit'] / 1000, { op: '<=', x: 1 });
+    for (const d of verify.dpop) {
+      const ours = d.ns['scopegate DPoP check (cached token)'];
+      const jose = d.ns['jose jwtVerify of the proof'];
+      row(`DPoP ${d.alg} proof, cached token`, formatNs(ours), `jose jwtVerify of the proof ${formatNs(jose)}`, ours / jose, null);
+    }
     const f = verify.flood;
     row(`cache flood: ${f.tokens.toLocaleString('en')} distinct tokens`, `${f.cacheSize} entries, heap ${f.heapGrowthMB >= 0 ? '+' : ''}${f.heapGrowthMB.toFixed(1)} MB`, `replay hit rate ${(f.replayHitRate * 100).toFixed(0)}% (expect 50%)`, f.replayHitRate, null);
   }

@@ -1,6 +1,7 @@
 /** The verifier's `dpop` and `mtls` options: bad ones throw at construction, naming the option. */
 import { ConfigError, createVerifier } from '@scopegate/core';
 import { HS_SECRET } from './support/keys';
+import { jwkThumbprint } from '../src/dpop-proof';
 
 const base = { algorithms: ['HS256'] as const, secret: HS_SECRET };
 
@@ -38,4 +39,22 @@ test('good options: the verifier says what it checks', () => {
   const off = createVerifier(base);
   expect(off.dpop).toBeNull();
   expect(off.mtls).toBe(false);
+});
+
+describe('the RFC 7638 thumbprint of a proof key', () => {
+  test.each(['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA'] as const)('%s: the same as jose calculateJwkThumbprint', async (alg) => {
+    const { generateKeyPair, exportJWK, calculateJwkThumbprint } = await import('jose');
+    const { publicKey } = await generateKeyPair(alg, { extractable: true });
+    const jwk = { ...(await exportJWK(publicKey)), alg, use: 'sig', kid: 'k' };
+    expect(jwkThumbprint(jwk)).toBe(await calculateJwkThumbprint(jwk));
+  });
+
+  test('the RFC 7638 §3.1 example', () => {
+    const n = '0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw';
+    expect(jwkThumbprint({ kty: 'RSA', n, e: 'AQAB', alg: 'RS256', kid: '2011-04-29' })).toBe('NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs');
+  });
+
+  test.each([[{ kty: 'oct', k: 'AAAA' }], [{ kty: 'EC', crv: 'P-256', x: 'a' }], [{ kty: 'RSA', n: 1, e: 'AQAB' }], [{}]])('refused: %j', (jwk) => {
+    expect(jwkThumbprint(jwk as never)).toBeNull();
+  });
 });
