@@ -1,7 +1,9 @@
 /**
- * `scopegate`: check decisions, lint route tables, render permission docs, import OpenAPI.
+ * `scopegate`: check decisions, lint route tables, render permission docs, import OpenAPI, and
+ * make DPoP keys and proofs.
  * Exit codes: 0 ok, 1 denied or findings, 2 usage or bad input (one line, no stack trace).
- * Never prints a token or a claim's value (claim names and counts only).
+ * Never prints a token or a claim's value (claim names and counts only), nor a private key but
+ * where asked for it (`dpop-key`'s standard output).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +23,7 @@ import {
 } from '@scopegate/core';
 import { dynamicScopes, dynamicTable } from '@scopegate/dynamic';
 import { OpenApiError, parseOpenApiText, renderScopeReference, routesFromOpenApi, type ImportWarning, type ScopeInfo } from '@scopegate/openapi';
+import { DPOP_ALGORITHMS, DpopInputError, generateDpopKey, readSigningKey, signProof, tokenFromText, type DpopCliAlgorithm } from './dpop';
 import { bindingStatus, ClaimsError, claimsFromOptions, claimsFromTokenText, scopesFromClaims, SCOPE_CLAIMS, type Claims } from './token-claims';
 
 /** Bad input: reported as `scopegate: <where>: <what>`, exit 2. */
@@ -232,7 +235,7 @@ const ruleJson = (r: CompiledRule) => ({ index: r.index, methods: r.methods, pat
 
 function program(io: Io, setCode: (code: number) => void): Command {
   const cli = new Command('scopegate')
-    .description('Enforce OAuth-style scopes on HTTP APIs: check decisions, lint tables, render docs, import OpenAPI.')
+    .description('Enforce OAuth-style scopes on HTTP APIs: check decisions, lint tables, render docs, import OpenAPI, make DPoP keys and proofs.')
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
@@ -349,6 +352,46 @@ function program(io: Io, setCode: (code: number) => void): Command {
       setCode(0);
     });
 
+  cli
+    .command('dpop-key')
+    .description('generate a DPoP key pair (RFC 9449): the private JWK on stdout (or --out), its thumbprint (jkt) on stderr')
+    .addOption(new Option('--alg <alg>', 'signing algorithm').choices([...DPOP_ALGORITHMS]).default('ES256'))
+    .option('-o, --out <file>', 'write the private JWK to a new file (mode 0600) instead of standard output')
+    .action((opts: { alg: DpopCliAlgorithm; out?: string }) => {
+      const { privateJwk, jkt } = generateDpopKey(opts.alg);
+      const json = JSON.stringify(privateJwk, null, 2) + '\n';
+      if (opts.out !== undefined) {
+        try {
+          // A new file only ('wx'): an existing key is never replaced; created owner-only.
+          writeFileSync(opts.out, json, { mode: 0o600, flag: 'wx' });
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          throw new InputError(`${opts.out}: ${code === 'EEXIST' ? 'already exists (not overwritten)' : code === 'ENOENT' ? 'no such directory' : `cannot write (${code})`}`);
+        }
+        io.err(`wrote the private key to ${opts.out} (mode 0600)\n`);
+      } else io.out(json);
+      io.err(`jkt: ${jkt}\n`);
+      setCode(0);
+    });
+
+  cli
+    .command('dpop-proof')
+    .description('sign a DPoP proof (RFC 9449) for one request and print it, e.g. curl -H "DPoP: $(scopegate dpop-proof ...)"')
+    .requiredOption('-k, --key <file>', 'the private JWK (as dpop-key writes it)')
+    .requiredOption('-m, --method <method>', 'the request method (htm), e.g. GET')
+    .requiredOption('-u, --url <url>', 'the request URL (htu: query and fragment are cut off)')
+    .option('--token <token>', 'the access token the request sends (ath); visible to other local users in the process list: prefer --token-file')
+    .option('--token-file <file>', 'read the access token from a file (a leading "DPoP " or "Bearer " is dropped)')
+    .option('--nonce <nonce>', "the server's DPoP-Nonce")
+    .action((opts: { key: string; method: string; url: string; token?: string; tokenFile?: string; nonce?: string }) => {
+      if (opts.token !== undefined && opts.tokenFile !== undefined) throw new InputError('give --token or --token-file, not both');
+      const signer = readSigningKey(opts.key, readText(opts.key));
+      const token = opts.tokenFile !== undefined ? tokenFromText(opts.tokenFile, readText(opts.tokenFile)) : opts.token !== undefined ? tokenFromText('--token', opts.token) : undefined;
+      const proof = signProof(signer, { method: opts.method, url: opts.url, ...(token !== undefined ? { token } : {}), ...(opts.nonce !== undefined ? { nonce: opts.nonce } : {}) });
+      io.out(`${proof}\n`);
+      setCode(0);
+    });
+
   return cli;
 }
 
@@ -376,7 +419,7 @@ export async function main(argv: readonly string[], io?: Partial<Io>): Promise<n
       if (err.code === 'commander.help') return err.exitCode === 0 ? 0 : 2;
       return 2;
     }
-    if (err instanceof InputError) {
+    if (err instanceof InputError || err instanceof DpopInputError) {
       full.err(`scopegate: ${err.message}\n`);
       return 2;
     }

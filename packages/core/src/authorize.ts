@@ -155,7 +155,7 @@ export function authorizePathname(
   if (dpop === undefined || dpop === null) return decideRequest(verifier, table, method, pathname, authorization, options, proof, false);
   // DPoP on: every challenge names both schemes (or DPoP alone), whatever refused the request.
   const answer = (err: unknown): never => {
-    throw err instanceof ScopeGateError ? withDpopChallenge(err, options.realm, dpop, schemeOf(authorization)) : err;
+    throw err instanceof ScopeGateError ? withDpopChallenge(err, options.realm, dpop, schemeOf(authorization), options.resourceMetadata) : err;
   };
   let result: Authorization | Promise<Authorization>;
   try {

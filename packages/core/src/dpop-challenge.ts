@@ -14,9 +14,11 @@ export interface DpopChallengeSettings {
 }
 
 /** `error` answered with DPoP's challenges; errors without a challenge (503, 500) unchanged. */
-export function withDpopChallenge(error: ScopeGateError, realm: string | undefined, dpop: DpopChallengeSettings, scheme: TokenScheme): ScopeGateError {
-  const params = (error as ScopeGateError & { challenge?: BearerChallenge }).challenge;
+export function withDpopChallenge(error: ScopeGateError, realm: string | undefined, dpop: DpopChallengeSettings, scheme: TokenScheme, metadata?: string): ScopeGateError {
+  let params = (error as ScopeGateError & { challenge?: BearerChallenge }).challenge;
   if (params === undefined) return error;
+  // RFC 9728 §5.1: every 401 names the metadata, proof errors too (they come from the verifier without it).
+  if (metadata !== undefined && error.status === 401 && params.resource_metadata === undefined) params = { ...params, resource_metadata: metadata };
   const onDpop = dpop.required || scheme === 'DPoP' || error instanceof DpopProofError;
   const plain: BearerChallenge = params.resource_metadata === undefined ? {} : { resource_metadata: params.resource_metadata };
   const challenges: string[] = [];

@@ -51,8 +51,8 @@ export interface ProtectedResourceMetadataOptions {
   authorizationDetailsTypesSupported?: readonly string[];
   /**
    * DPoP (RFC 9449) is on: the JWS algorithms accepted for DPoP proofs
-   * (`dpop_signing_alg_values_supported`, never `none`). scopegate does not check DPoP proofs
-   * itself: set this only when something in front of or behind it does. Default: left out.
+   * (`dpop_signing_alg_values_supported`, never `none`). `scopeGate` fills it in from its
+   * verifier's `dpop.algorithms` when DPoP is on and this is not given. Default: left out.
    */
   dpopSigningAlgValuesSupported?: readonly string[];
   /** `dpop_bound_access_tokens_required`; only with `dpopSigningAlgValuesSupported`. */

@@ -109,7 +109,7 @@ export function scopeGate(options: ScopeGateOptions): RequestHandler {
   const onDecision = options.onDecision;
   if (onDecision !== undefined && typeof onDecision !== 'function') throw new ConfigError('onDecision must be a function');
   const authorizeOptions: AuthorizeOptions = { realm, unmatched };
-  const metadata = options.resourceMetadata === undefined ? null : resourceMetadataEndpoints(table, options.resourceMetadata);
+  const metadata = options.resourceMetadata === undefined ? null : resourceMetadataEndpoints(table, withSenderMetadata(options.resourceMetadata, verifier));
   // One options object per metadata URL, made once: the request path picks it.
   const optionsByUrl = new Map<string, AuthorizeOptions>(metadata?.urls.map((url) => [url, { realm, unmatched, resourceMetadata: url }]));
   const optionsFor = metadata === null ? null : (path: string) => optionsByUrl.get(metadata.metadataUrlFor(path))!;
@@ -212,6 +212,20 @@ export function scopeGate(options: ScopeGateOptions): RequestHandler {
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
+
+/**
+ * The metadata document says what the verifier checks (RFC 9728 §2): DPoP's proof algorithms and
+ * whether only DPoP is accepted, and certificate-bound tokens — unless the options say otherwise.
+ */
+function withSenderMetadata(options: ResourceMetadataEndpointOptions, verifier: Verifier): ResourceMetadataEndpointOptions {
+  if (options === null || typeof options !== 'object') return options;
+  const dpop = verifier.dpop;
+  return {
+    ...(dpop ? { dpopSigningAlgValuesSupported: dpop.algorithms, dpopBoundAccessTokensRequired: dpop.required } : {}),
+    ...(verifier.mtls === true ? { tlsClientCertificateBoundAccessTokens: true } : {}),
+    ...options,
+  };
+}
 
 /** What the core checks sender-constrained tokens against, read from the request when asked. */
 class ExpressProof implements RequestProof {

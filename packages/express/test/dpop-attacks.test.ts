@@ -286,3 +286,24 @@ describe('replay store', () => {
     }
   });
 });
+
+test('RFC 9728 metadata says what is checked (DPoP algorithms, DPoP required, certificate-bound tokens), and both challenges point at it', async () => {
+  const app = express();
+  app.use(scopeGate({ routes: DPOP_ROUTES, verifier: createVerifier(keys.verifierOptions({ required: true }, { mtls: {} })), resourceMetadata: { resource: 'https://api.example.com' } }));
+  app.get('/data', (_req, res) => res.json({ ok: true }));
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const doc = JSON.parse((await send(url, { authorization: null, dpop: null, path: '/.well-known/oauth-protected-resource' })).body) as Record<string, unknown>;
+    expect(doc).toMatchObject({ dpop_signing_alg_values_supported: ['ES256', 'EdDSA', 'PS256', 'RS256'], dpop_bound_access_tokens_required: true, tls_client_certificate_bound_access_tokens: true });
+    const res = await send(url, { authorization: `DPoP ${await keys.token()}`, dpop: 'junk' });
+    expect(res.status).toBe(401);
+    const by = challenges(res.headers['www-authenticate']);
+    expect(Object.keys(by)).toEqual(['DPoP']);
+    expect(by.DPoP).toContain('resource_metadata="https://api.example.com/.well-known/oauth-protected-resource"');
+    expect(by.DPoP).toContain('error="invalid_dpop_proof"');
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+});

@@ -74,9 +74,9 @@ describe('over TLS, the handshake certificate', () => {
   afterAll(() => server.close());
 
   test.each([
-    ['the bound certificate', 200, () => alice],
-    ['another certificate', 401, () => mallory],
-    ['no certificate', 401, () => undefined],
+    ['the bound certificate', 200, (): TestCert | undefined => alice],
+    ['another certificate', 401, (): TestCert | undefined => mallory],
+    ['no certificate', 401, (): TestCert | undefined => undefined],
   ] as const)('a token bound to alice with %s → %d', async (_n, status, client) => {
     const before = server.runs;
     const res = await get(server.url, `Bearer ${await token({ 'x5t#S256': certificateThumbprint(alice.der) })}`, client());
@@ -132,11 +132,11 @@ describe('behind a TLS-terminating proxy: the certificate from a header, only as
   afterAll(() => server.close());
 
   test.each([
-    ['URL-encoded PEM (nginx $ssl_client_escaped_cert)', 200, () => escaped()],
-    ['PEM with its newlines as spaces', 200, () => alice.cert.replace(/\n/g, ' ')],
-    ['base64 DER', 200, () => Buffer.from(alice.der).toString('base64')],
-    ["mallory's certificate", 401, () => encodeURIComponent(mallory.cert)],
-    ['junk', 401, () => 'not a certificate'],
+    ['URL-encoded PEM (nginx $ssl_client_escaped_cert)', 200, (): string => escaped()],
+    ['PEM with its newlines as spaces', 200, (): string => alice.cert.replace(/\n/g, ' ')],
+    ['base64 DER', 200, (): string => Buffer.from(alice.der).toString('base64')],
+    ["mallory's certificate", 401, (): string => encodeURIComponent(mallory.cert)],
+    ['junk', 401, (): string => 'not a certificate'],
   ] as const)('%s → %d', async (_n, status, header) => {
     const res = await get(server.url, `Bearer ${await token({ 'x5t#S256': certificateThumbprint(alice.der) })}`, undefined, { 'x-client-cert': header() });
     expect(res.status).toBe(status);

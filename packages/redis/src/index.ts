@@ -3,3 +3,5 @@ export type { RevocationListOptions, RevocationListStats } from './revocation-li
 export { RedisTokenStore } from './token-store';
 export type { StoredToken } from './token-store';
 export type { RevokeOutcome } from './revoke-script';
+export { RedisReplayStore } from './replay-store';
+export type { RedisReplayStoreOptions } from './replay-store';
