@@ -108,7 +108,7 @@ export async function runCluster(config: GatewayConfig, logger: Logger, options:
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const metricsUrl = metrics ? `http://${host}:${(metrics.address() as AddressInfo).port}/metrics` : null;
   logger.info({ workers: workers.length, port: address.port }, 'workers listening');
-  options.onListening?.(`http://${host}:${address.port}`, metricsUrl);
+  options.onListening?.(`${config.tls ? 'https' : 'http'}://${host}:${address.port}`, metricsUrl);
 
   let stopped: Promise<void> | null = null;
   return () => {

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { createSecureContext } from 'node:tls';
 import { compileTrustProxy } from './forward-headers';
 import {
   compileRoutes,
@@ -12,8 +13,10 @@ import {
   protectedResourceMetadata,
   RouteConfigError,
   type CompileOptions,
+  type DpopAlgorithm,
   type IntrospectionOptions,
   type IssuerOptions,
+  type ReplayStore,
   type RouteRule,
   type RouteTable,
   type VerifierAlgorithm,
@@ -108,6 +111,35 @@ export interface GatewayConfig {
   scopeClaims?: string[] | null;
   /** `TOKEN_PROFILE`: rfc9068 (JWT access tokens, RFC 9068) for the single-issuer settings; null or absent: none. */
   profile?: 'rfc9068' | null;
+  /** `DPOP` and `DPOP_*`: DPoP-bound tokens (RFC 9449); null or absent: off. */
+  dpop?: DpopSettings | null;
+  /** `MTLS`: certificate-bound tokens (RFC 8705); null or absent: off. */
+  mtls?: { required: boolean } | null;
+  /** `TLS_CERT` / `TLS_KEY` / `TLS_CLIENT_CA`: serve HTTPS (PEM text, read at start); null or absent: plain HTTP. Never logged. */
+  tls?: TlsSettings | null;
+  /** `CLIENT_CERT_HEADER` (lower-cased): the header a trusted proxy (TRUST_PROXY) puts the client certificate in; null or absent: none. */
+  clientCertHeader?: string | null;
+}
+
+/** DPoP settings (`DPOP_*`). */
+export interface DpopSettings {
+  /** `DPOP`: allowed (bearer tokens pass too) or required (only DPoP-bound tokens). */
+  mode: 'allowed' | 'required';
+  /** `DPOP_ORIGINS`; null: the gateway's own URL(s), known once it listens (see defaultDpopOrigins). */
+  origins: string[] | null;
+  /** `DPOP_ALGORITHMS`; null: the library's default (ES256, EdDSA, PS256, RS256). */
+  algorithms: DpopAlgorithm[] | null;
+  /** `DPOP_MAX_AGE`, seconds; null: the library's default (300). */
+  maxAge: number | null;
+  /** `DPOP_NONCE_SECRET` (server nonces on); never logged. `DPOP_NONCE_ROTATION`, seconds (null: 300). */
+  nonce: { secret: string; rotation: number | null } | null;
+}
+
+/** HTTPS settings: the PEM texts of `TLS_CERT`, `TLS_KEY` and `TLS_CLIENT_CA` (null: any client certificate is read, chained or not). */
+export interface TlsSettings {
+  cert: string;
+  key: string;
+  clientCa: string | null;
 }
 
 /** Every variable, its flag, and what it means: for `--help` and the README. */
@@ -144,10 +176,25 @@ export const SETTINGS = [
   ['INTROSPECTION_TOKENS', '--introspection-tokens', 'opaque (JWTs verified here; default with a key source or ISSUERS_FILE) or all (every token introspected; default without)'],
   ['SCOPE_CLAIMS', '--scope-claims', 'claims read for scopes, comma-separated names or dotted paths, e.g. permissions,realm_access.roles (default scope,scopes,scp; with ISSUERS_FILE the default for entries without scopeClaims)'],
   ['TOKEN_PROFILE', '--token-profile', 'rfc9068: enforce the JWT access-token profile (typ at+jwt; sub, client_id, jti, iat required) for the single issuer (per entry in ISSUERS_FILE: "profile") (default: none)'],
+  ['DPOP', '--dpop', 'DPoP-bound tokens (RFC 9449): off, allowed (bearer tokens pass too) or required (default off; allowed in the embedded demo)'],
+  ['DPOP_ORIGINS', '--dpop-origins', 'public origins of this API (https://api.example.com), comma-separated: a proof\'s htu must name one of them, never what the Host header says (default: the gateway\'s own URL, http(s)://HOST:PORT, plus its localhost and 127.0.0.1 forms on a loopback HOST; required with a wildcard HOST)'],
+  ['DPOP_ALGORITHMS', '--dpop-algorithms', 'algorithms a DPoP proof may use, comma-separated, asymmetric only (default ES256,EdDSA,PS256,RS256)'],
+  ['DPOP_MAX_AGE', '--dpop-max-age', 'seconds a DPoP proof is accepted after its iat (default 300)'],
+  ['DPOP_NONCE_SECRET', '--dpop-nonce-secret', 'turns on server nonces (RFC 9449 §8): the secret they are derived from, at least 32 bytes, the same on every instance (never logged; prefer the variable to the flag) (default: no nonces)'],
+  ['DPOP_NONCE_ROTATION', '--dpop-nonce-rotation', 'seconds between nonce changes; a nonce is accepted for one to two of them (default 300)'],
+  ['MTLS', '--mtls', 'certificate-bound tokens (RFC 8705): off, allowed (other tokens pass too) or required (default off); needs TLS_CERT/TLS_KEY or CLIENT_CERT_HEADER'],
+  ['TLS_CERT', '--tls-cert', 'PEM file of the server certificate (chain): serve HTTPS on PORT (with TLS_KEY)'],
+  ['TLS_KEY', '--tls-key', 'PEM file of the server\'s private key (with TLS_CERT; never logged)'],
+  ['TLS_CLIENT_CA', '--tls-client-ca', 'PEM file of the CA(s) client certificates must chain to; one that does not counts as no certificate (default: any certificate the client proves it holds)'],
+  ['CLIENT_CERT_HEADER', '--client-cert-header', 'header a TLS-terminating proxy puts the client certificate in (PEM, URL-encoded PEM or base64 DER), read only from TRUST_PROXY peers and never forwarded (default: none)'],
 ] as const;
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 const ALGORITHMS = new Set(['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']);
+/** DPoP proof algorithms: asymmetric only (RFC 9449 §4.2). */
+const DPOP_ALGORITHMS = new Set(['ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512']);
+/** Headers CLIENT_CERT_HEADER must not name: the gateway reads, sets or drops them for other reasons. */
+const RESERVED_HEADERS = new Set(['authorization', 'dpop', 'host', 'connection', 'content-length', 'transfer-encoding', 'x-request-id', 'forwarded', 'expect', 'upgrade', 'cookie']);
 
 /** Configuration problems, one message per bad value. */
 export class GatewayConfigError extends Error {
@@ -245,7 +292,7 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
   const uncheckedList = list('ALLOW_UNCHECKED_CLAIMS') ?? [];
   const uncheckedClaims = [...new Set(uncheckedList.filter((c): c is UncheckedClaim => c === 'iss' || c === 'aud'))];
   // Secrets given in any setting or file: scrubbed from every problem message, whatever said it.
-  const secrets: string[] = [get('JWT_SECRET'), get('INTROSPECTION_CLIENT_SECRET'), get('INTROSPECTION_TOKEN')].filter((v): v is string => v !== undefined);
+  const secrets: string[] = [get('JWT_SECRET'), get('INTROSPECTION_CLIENT_SECRET'), get('INTROSPECTION_TOKEN'), get('DPOP_NONCE_SECRET')].filter((v): v is string => v !== undefined);
 
   // Several issuers from a file: each entry its own key source, algorithms and audience.
   const issuersFile = get('ISSUERS_FILE') ?? null;
@@ -428,6 +475,31 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
   const upstreamTimeout = whole('UPSTREAM_TIMEOUT', 30_000, 3_600_000);
   const upstreamConnections = whole('UPSTREAM_CONNECTIONS', 128, 65_536);
 
+  // Sender-constrained tokens: DPoP (RFC 9449) and certificate-bound tokens (RFC 8705).
+  const dpop = dpopSettings(get, list, embedded, host, problems);
+  if (dpop !== null && workers > 1 && redisUrl === null && !embedded) {
+    problems.push('DPOP: with WORKERS > 1 the used proofs must be shared (a proof used on one worker would pass on another): set REDIS_URL');
+  }
+  const tls = tlsSettings(get, problems);
+  const mtlsText = get('MTLS') ?? 'off';
+  let mtls: { required: boolean } | null = null;
+  if (mtlsText !== 'off' && mtlsText !== 'allowed' && mtlsText !== 'required') problems.push(`MTLS: must be off, allowed or required, got ${JSON.stringify(mtlsText)}`);
+  else if (mtlsText !== 'off') mtls = { required: mtlsText === 'required' };
+  const certHeaderText = get('CLIENT_CERT_HEADER');
+  let clientCertHeader: string | null = null;
+  if (certHeaderText !== undefined) {
+    const name = certHeaderText.trim().toLowerCase();
+    if (!/^[a-z0-9!#$%&'*+.^`|~-]+$/.test(name)) problems.push('CLIENT_CERT_HEADER: must be a header name (letters, digits, -; no _, which the gateway never reads nor forwards)');
+    else if (RESERVED_HEADERS.has(name) || name.startsWith('x-forwarded-') || name.startsWith('proxy-')) problems.push(`CLIENT_CERT_HEADER: ${name} is a header the gateway reads or sets itself: choose another (e.g. x-client-cert)`);
+    else clientCertHeader = name;
+    if (mtlsText === 'off') problems.push('CLIENT_CERT_HEADER: applies with MTLS=allowed or required only');
+    if (trustProxy.length === 0) problems.push('CLIENT_CERT_HEADER: needs TRUST_PROXY: the header is read only from the proxy that terminates TLS (anyone else can write it)');
+  }
+  if (mtls !== null && tls === null && certHeaderText === undefined) {
+    problems.push('MTLS: needs client certificates: set TLS_CERT and TLS_KEY (the gateway terminates TLS), or CLIENT_CERT_HEADER with TRUST_PROXY (a proxy in front does)');
+  }
+  if (tls?.clientCa && mtlsText === 'off') problems.push('TLS_CLIENT_CA: applies with MTLS=allowed or required only (client certificates are requested for certificate-bound tokens)');
+
   // RFC 9728 metadata: validated here as the document builder will (the table's scopes are added at start).
   const resourceUrl = get('RESOURCE_URL') ?? null;
   const authorizationServers = list('AUTHORIZATION_SERVERS') ?? null;
@@ -475,12 +547,16 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
     introspection,
     scopeClaims,
     profile,
+    dpop,
+    mtls,
+    tls,
+    clientCertHeader,
   };
   // The new verification settings are checked by building the verifier they describe (nothing
   // is fetched: remote key sets load on first use), so the gateway cannot start and then refuse.
-  if (problems.length === 0 && !embedded && (issuers !== null || introspection !== null || scopeClaims !== null || profile !== null)) {
+  if (problems.length === 0 && !embedded && (issuers !== null || introspection !== null || scopeClaims !== null || profile !== null || dpop !== null || mtls !== null)) {
     try {
-      createVerifier(verifierOptions(config));
+      createVerifier({ ...verifierOptions(config), ...senderOptions(config, ['https://placeholder.invalid']) });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       problems.push(verifierProblem(config, err));
@@ -559,7 +635,15 @@ export function verifierOptions(config: GatewayConfig): VerifierOptions {
 /** A `ConfigError` of `createVerifier`, named by the setting it is about. */
 export function verifierProblem(config: GatewayConfig, err: ConfigError): string {
   const m = err.message;
-  const setting = /^introspection\b/.test(m)
+  const setting = /^dpop\b/.test(m)
+    ? /^dpop\.origins\b/.test(m)
+      ? 'DPOP_ORIGINS'
+      : /^dpop\.nonce\b/.test(m)
+        ? 'DPOP_NONCE_SECRET / DPOP_NONCE_ROTATION'
+        : 'DPOP'
+    : /^mtls\b/.test(m)
+      ? 'MTLS'
+      : /^introspection\b/.test(m)
     ? 'INTROSPECTION_URL'
     : /^issuers\b/.test(m)
       ? 'ISSUERS_FILE'
@@ -612,9 +696,144 @@ export function helpText(): string {
     'With UPSTREAM_URL, JWT_ISSUER and JWT_AUDIENCE are required unless ALLOW_UNCHECKED_CLAIMS names the claim to leave unchecked.',
     'Several issuers: ISSUERS_FILE instead of JWKS_URL/JWT_PUBLIC_KEY/JWT_SECRET/JWT_ISSUER/JWT_AUDIENCE/JWT_ALGORITHMS (each entry with its audience).',
     'Opaque tokens: INTROSPECTION_URL (RFC 7662) with a client id and secret; without a key source every token is introspected.',
-    'Secrets (JWT_SECRET, INTROSPECTION_CLIENT_SECRET, INTROSPECTION_TOKEN, secrets in ISSUERS_FILE) are never logged: prefer variables to flags.',
+    'Sender-constrained tokens: DPOP (RFC 9449; the replay store is Redis with REDIS_URL, else memory) and MTLS (RFC 8705; TLS_CERT/TLS_KEY, or CLIENT_CERT_HEADER behind a trusted proxy).',
+    'Secrets (JWT_SECRET, INTROSPECTION_CLIENT_SECRET, INTROSPECTION_TOKEN, DPOP_NONCE_SECRET, TLS_KEY\'s file, secrets in ISSUERS_FILE) are never logged: prefer variables to flags.',
     '',
     'Settings (environment variable / flag):',
     ...SETTINGS.map(([n, f, d]) => `  ${`${n} / ${f}`.padEnd(width)}  ${d}`),
   ].join('\n');
+}
+
+/** The settings that mean something with DPOP=allowed or required only. */
+const DPOP_SETTINGS = ['DPOP_ORIGINS', 'DPOP_ALGORITHMS', 'DPOP_MAX_AGE', 'DPOP_NONCE_SECRET', 'DPOP_NONCE_ROTATION'] as const;
+
+/** `DPOP` and `DPOP_*`, each bad value its own problem; null when DPoP is off. */
+function dpopSettings(
+  get: (name: string) => string | undefined,
+  list: (name: string) => string[] | undefined,
+  embedded: boolean,
+  host: string,
+  problems: string[],
+): DpopSettings | null {
+  const modeText = get('DPOP') ?? (embedded ? 'allowed' : 'off');
+  if (modeText !== 'off' && modeText !== 'allowed' && modeText !== 'required') {
+    problems.push(`DPOP: must be off, allowed or required, got ${JSON.stringify(modeText)}`);
+    return null;
+  }
+  if (modeText === 'off') {
+    const orphans = DPOP_SETTINGS.filter((k) => get(k) !== undefined);
+    if (orphans.length) problems.push(`${orphans.join(', ')}: ${orphans.length > 1 ? 'apply' : 'applies'} with DPOP=allowed or required only`);
+    return null;
+  }
+  let origins = list('DPOP_ORIGINS') ?? null;
+  if (origins !== null) {
+    if (origins.length === 0) problems.push('DPOP_ORIGINS: must list at least one origin (https://api.example.com)');
+    for (const origin of origins) {
+      // Checked as the library will check it, so the message is the library's.
+      try {
+        createVerifier({ secret: 'x'.repeat(32), algorithms: ['HS256'], dpop: { origins: origin } });
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        problems.push(`DPOP_ORIGINS: ${JSON.stringify(origin.slice(0, 200))} is not an origin (scheme, host and port only, as https://api.example.com)`);
+      }
+    }
+  } else if (isWildcard(host)) {
+    problems.push(`DPOP_ORIGINS: required when HOST is ${host} (the public origin proofs name cannot be told from a wildcard address)`);
+    origins = [];
+  }
+  const algorithms = (list('DPOP_ALGORITHMS') ?? null) as DpopAlgorithm[] | null;
+  if (algorithms !== null) {
+    const bad = algorithms.filter((a) => !DPOP_ALGORITHMS.has(a));
+    if (bad.length) problems.push(`DPOP_ALGORITHMS: not allowed for proofs ${bad.map((a) => JSON.stringify(a.slice(0, 20))).join(', ')} (asymmetric only: ${[...DPOP_ALGORITHMS].join(', ')})`);
+    if (algorithms.length === 0) problems.push('DPOP_ALGORITHMS: must list at least one algorithm');
+  }
+  const seconds = (name: string, max: number): number | null => {
+    const text = get(name);
+    if (text === undefined) return null;
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || n < 1 || n > max) problems.push(`${name}: must be a whole number of seconds from 1 to ${max}, got ${JSON.stringify(text.slice(0, 40))}`);
+    return n;
+  };
+  const maxAge = seconds('DPOP_MAX_AGE', 3600);
+  const rotation = seconds('DPOP_NONCE_ROTATION', 86_400);
+  const secret = get('DPOP_NONCE_SECRET');
+  // Never echoed: the length only.
+  if (secret !== undefined && Buffer.byteLength(secret) < 32) problems.push('DPOP_NONCE_SECRET: must be at least 32 bytes');
+  if (secret === undefined && rotation !== null) problems.push('DPOP_NONCE_ROTATION: applies with DPOP_NONCE_SECRET only (nonces are off without it)');
+  return { mode: modeText, origins, algorithms, maxAge, nonce: secret === undefined ? null : { secret, rotation } };
+}
+
+/** `0.0.0.0`, `::` and friends: every address, none of them the one clients use. */
+const isWildcard = (host: string): boolean => host === '0.0.0.0' || host === '::' || host === '[::]' || host === '::0' || host === '';
+
+/** `TLS_CERT`, `TLS_KEY`, `TLS_CLIENT_CA`: read and checked together (a key that is not the certificate's is refused here). */
+function tlsSettings(get: (name: string) => string | undefined, problems: string[]): TlsSettings | null {
+  const read = (name: string): string | null => {
+    const path = get(name);
+    if (path === undefined) return null;
+    try {
+      const text = readFileSync(path, 'utf8');
+      if (!text.includes('-----BEGIN')) throw new Error();
+      return text;
+    } catch {
+      // The path only: never the file's content.
+      problems.push(`${name}: not a readable PEM file (${JSON.stringify(path.slice(0, 200))})`);
+      return '';
+    }
+  };
+  const cert = read('TLS_CERT');
+  const key = read('TLS_KEY');
+  const clientCa = read('TLS_CLIENT_CA');
+  if (cert === null && key === null) {
+    if (clientCa !== null) problems.push('TLS_CLIENT_CA: applies with TLS_CERT and TLS_KEY only (the gateway then terminates TLS)');
+    return null;
+  }
+  if (cert === null) problems.push('TLS_CERT: required with TLS_KEY');
+  if (key === null) problems.push('TLS_KEY: required with TLS_CERT');
+  if (!cert || !key || clientCa === '') return null;
+  try {
+    createSecureContext({ cert, key, ...(clientCa !== null ? { ca: clientCa } : {}) });
+  } catch (err) {
+    // OpenSSL's reason (e.g. "key values mismatch"), never the PEM text.
+    const reason = String((err as { reason?: unknown }).reason ?? (err as Error).message).replace(/-----BEGIN[\s\S]*/, '').slice(0, 120);
+    problems.push(`TLS_CERT / TLS_KEY${clientCa !== null ? ' / TLS_CLIENT_CA' : ''}: cannot be used together: ${reason}`);
+    return null;
+  }
+  return { cert, key, clientCa };
+}
+
+/**
+ * The gateway's own origins, the default of `DPOP_ORIGINS`: `scheme://HOST:PORT`, plus the
+ * `localhost` and `127.0.0.1` forms on a loopback HOST (a client on this machine may use any).
+ * Known once the gateway listens (PORT=0 picks the port then).
+ */
+export function defaultDpopOrigins(scheme: 'http' | 'https', host: string, port: number): string[] {
+  const bare = host.startsWith('[') ? host.slice(1, -1) : host;
+  const hostPart = bare.includes(':') ? `[${bare}]` : bare;
+  const out = [`${scheme}://${hostPart}:${port}`];
+  const loopback = bare === 'localhost' || bare === '::1' || /^127\.\d+\.\d+\.\d+$/.test(bare);
+  if (loopback) for (const h of ['localhost', '127.0.0.1']) if (h !== bare) out.push(`${scheme}://${h}:${port}`);
+  return out;
+}
+
+/**
+ * The verifier's `dpop` and `mtls` options of a configuration: `origins` as resolved (DPOP_ORIGINS
+ * or the defaults), `replay` the shared store (RedisReplayStore with REDIS_URL; the library's
+ * in-memory one otherwise).
+ */
+export function senderOptions(config: GatewayConfig, origins: readonly string[], replay?: ReplayStore): Pick<VerifierOptions, 'dpop' | 'mtls'> {
+  const out: Pick<VerifierOptions, 'dpop' | 'mtls'> = {};
+  const d = config.dpop;
+  if (d) {
+    out.dpop = {
+      origins: d.origins ?? origins,
+      required: d.mode === 'required',
+      ...(d.algorithms ? { algorithms: d.algorithms } : {}),
+      ...(d.maxAge !== null ? { maxAge: d.maxAge } : {}),
+      ...(replay ? { replay } : {}),
+      ...(d.nonce ? { nonce: { secret: d.nonce.secret, ...(d.nonce.rotation !== null ? { rotation: d.nonce.rotation } : {}) } } : {}),
+    };
+  }
+  if (config.mtls) out.mtls = { required: config.mtls.required };
+  return out;
 }

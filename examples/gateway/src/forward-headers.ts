@@ -76,6 +76,8 @@ export interface Hop {
   port: number;
   /** The peer is a trusted proxy: its forwarding headers are kept and extended. */
   trusted: boolean;
+  /** How the request reached this hop: `https` when the gateway terminates TLS. Default `http`. */
+  proto?: 'http' | 'https';
 }
 
 /** `::ffff:127.0.0.1` → `127.0.0.1`: the address as the client used it. */
@@ -92,8 +94,9 @@ function forwardedValue(value: string, ipv6 = false): string {
  * spelling kept), from Node's `rawHeaders`: hop-by-hop headers and those the gateway sets
  * removed, then `authorization` (when given), `x-request-id` and the forwarding headers added.
  * `authorization`: the exact header to send; `undefined` keeps the client's own (report mode).
+ * `dropped`: one more header (lower-case) never forwarded (the client-certificate header).
  */
-export function upstreamRequestHeaders(raw: readonly string[], connection: string | string[] | undefined, host: string | undefined, hop: Hop, requestId: string, authorization: string | null | undefined): string[] {
+export function upstreamRequestHeaders(raw: readonly string[], connection: string | string[] | undefined, host: string | undefined, hop: Hop, requestId: string, authorization: string | null | undefined, dropped?: string): string[] {
   const listed = connectionNames(connection);
   const out: string[] = [];
   let xff: string | undefined;
@@ -106,7 +109,7 @@ export function upstreamRequestHeaders(raw: readonly string[], connection: strin
     const lower = name.toLowerCase();
     // Names with `_` are dropped (nginx's default): CGI-style upstreams read `X_Forwarded_For`
     // as `X-Forwarded-For` (HTTP_X_FORWARDED_FOR), which would slip past every rule here.
-    if (hopByHop(lower, listed) || lower.includes('_')) continue;
+    if (hopByHop(lower, listed) || lower.includes('_') || lower === dropped) continue;
     if (lower === 'authorization' && authorization === undefined) {
       out.push(name, raw[i + 1]!);
       continue;
@@ -130,15 +133,16 @@ export function upstreamRequestHeaders(raw: readonly string[], connection: strin
   out.push('x-request-id', requestId);
   const peer = plainAddress(hop.peer);
   const port = String(hop.port);
+  const proto = hop.proto ?? 'http';
   const append = (prior: string | undefined, value: string) => (prior === undefined ? value : `${prior}, ${value}`);
   out.push('x-forwarded-for', append(xff, peer));
-  out.push('x-forwarded-proto', append(xfProto, 'http'));
+  out.push('x-forwarded-proto', append(xfProto, proto));
   if (host !== undefined) out.push('x-forwarded-host', append(xfHost, host));
   else if (xfHost !== undefined) out.push('x-forwarded-host', xfHost);
   out.push('x-forwarded-port', append(xfPort, port));
   let element = `for=${forwardedValue(peer, peer.includes(':'))}`;
   if (host !== undefined) element += `;host=${forwardedValue(host)}`;
-  element += ';proto=http';
+  element += `;proto=${proto}`;
   out.push('forwarded', append(forwarded, element));
   return out;
 }
@@ -146,9 +150,11 @@ export function upstreamRequestHeaders(raw: readonly string[], connection: strin
 /**
  * The response headers to send the client, as a flat `[name, value, …]` list, from undici's raw
  * response headers: hop-by-hop ones removed (Node adds its own `Connection`, `Keep-Alive` and
- * framing), and the upstream's `x-request-id` replaced by the gateway's.
+ * framing), and the upstream's `x-request-id` replaced by the gateway's. `dpopNonce`: the
+ * gateway's DPoP nonce (RFC 9449 §8.2), replacing any the upstream sent: the gate is what the
+ * client's next proof must satisfy.
  */
-export function clientResponseHeaders(raw: readonly Buffer[] | readonly string[], requestId: string): string[] {
+export function clientResponseHeaders(raw: readonly Buffer[] | readonly string[], requestId: string, dpopNonce: string | null = null): string[] {
   const text: string[] = new Array(raw.length);
   let listed: Set<string> | null = null;
   for (let i = 0; i < raw.length; i += 2) {
@@ -162,10 +168,11 @@ export function clientResponseHeaders(raw: readonly Buffer[] | readonly string[]
     // undici removes the chunked framing only: another coding (gzip, chunked) would reach the
     // client unlabelled once Transfer-Encoding is dropped. Refused (the gateway answers 502).
     if (lower === 'transfer-encoding' && text[i + 1]!.trim().toLowerCase() !== 'chunked') throw Object.assign(new Error('unsupported transfer coding'), { code: 'UNSUPPORTED_TRANSFER_CODING' });
-    if (hopByHop(lower, listed) || lower === 'x-request-id') continue;
+    if (hopByHop(lower, listed) || lower === 'x-request-id' || (dpopNonce !== null && lower === 'dpop-nonce')) continue;
     out.push(text[i]!, text[i + 1]!);
   }
   out.push('x-request-id', requestId);
+  if (dpopNonce !== null) out.push('dpop-nonce', dpopNonce);
   return out;
 }
 

@@ -56,11 +56,11 @@ export class Upstream {
 
   /**
    * Send the request on and relay the answer into `res`. `headers` are the request headers to
-   * send (see upstreamRequestHeaders); `onEnd` is called once, when the answer is complete,
-   * failed, or the client went away.
+   * send (see upstreamRequestHeaders); `dpopNonce` a DPoP nonce for the answer (or null);
+   * `onEnd` is called once, when the answer is complete, failed, or the client went away.
    */
-  forward(req: IncomingMessage, res: ServerResponse, headers: string[], requestId: string, onEnd: (end: ForwardEnd) => void): void {
-    const exchange = new Exchange(res, requestId, onEnd, this.options.timeout);
+  forward(req: IncomingMessage, res: ServerResponse, headers: string[], requestId: string, dpopNonce: string | null, onEnd: (end: ForwardEnd) => void): void {
+    const exchange = new Exchange(res, requestId, dpopNonce, onEnd, this.options.timeout);
     const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
     res.once('close', exchange.clientClosed);
     if (hasBody) {
@@ -79,7 +79,7 @@ export class Upstream {
    * Forward an upgrade request (the gate allowed it): on the upstream's `101`, the client gets
    * the upstream's answer head and the two sockets are joined; anything else is answered 502.
    */
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, headers: string[], protocol: string, requestId: string, onEnd: (end: ForwardEnd) => void): void {
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, headers: string[], protocol: string, requestId: string, dpopNonce: string | null, onEnd: (end: ForwardEnd) => void): void {
     const started = process.hrtime.bigint();
     let done = false;
     const finish = (end: ForwardEnd) => {
@@ -101,7 +101,7 @@ export class Upstream {
         // gateway's x-request-id.
         const list: string[] = [];
         for (const [name, value] of Object.entries(answer)) for (const v of [value ?? []].flat()) list.push(name, String(v));
-        const kept = clientResponseHeaders(list, requestId);
+        const kept = clientResponseHeaders(list, requestId, dpopNonce);
         const lines = ['HTTP/1.1 101 Switching Protocols'];
         for (let i = 0; i < kept.length; i += 2) lines.push(`${kept[i]}: ${kept[i + 1]}`);
         lines.push('connection: Upgrade', `upgrade: ${protocol}`);
@@ -187,6 +187,7 @@ class Exchange {
   constructor(
     private readonly res: ServerResponse,
     private readonly requestId: string,
+    private readonly dpopNonce: string | null,
     private readonly onEnd: (end: ForwardEnd) => void,
     private readonly timeout: number,
   ) {}
@@ -214,7 +215,7 @@ class Exchange {
     if (status < 200) return true; // informational: not relayed
     this.upstreamSeconds = Number(process.hrtime.bigint() - this.started) / 1e9;
     const res = this.res;
-    res.writeHead(status, clientResponseHeaders(raw, this.requestId));
+    res.writeHead(status, clientResponseHeaders(raw, this.requestId, this.dpopNonce));
     // Backpressure: when the client reads slower than the upstream sends, undici pauses the
     // upstream socket (onData returned false) until the response drains.
     this.resume = resume;

@@ -3,8 +3,9 @@
  * firewall → `/healthz`, `/readyz`, `/metrics`, the RFC 9728 metadata when configured → the gate's decision (`authorizePathname` of
  * @scopegate/core, the function `scopeGate` runs, with the same reasons and events) → forward
  * over an undici pool. Only requests the gate allowed are forwarded, with the target exactly as
- * checked and the credentials exactly as verified (`Authorization: Bearer <token>`, or none on a
- * public rule); one access log line per answer.
+ * checked and the credentials exactly as verified (`Authorization: Bearer <token>`, or
+ * `DPoP <token>` with the `DPoP` proof as received, or none on a public rule); one access log
+ * line per answer.
  *
  * Every answer the gateway makes itself is JSON `{"error": …}` without a stack. Upstream
  * responses, errors included, are relayed as they are: a proxy cannot tell an API's error body
@@ -15,13 +16,16 @@
  * a router buys it nothing. Express stays where it serves: `@scopegate/express` and the demo API.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
   allowedEvent,
   authorizationFromRawHeaders,
   authorizePathname,
+  certificateFromHeader,
   refusedEventIn,
   gateError,
   RESOURCE_METADATA_CACHE_CONTROL,
@@ -29,6 +33,7 @@ import {
   type Authorization,
   type AuthorizeOptions,
   type DecisionEvent,
+  type RequestProof,
   type ResourceMetadataEndpointOptions,
   type RouteTable,
   type Verifier,
@@ -72,6 +77,38 @@ export interface GatewayOptions {
    * 401 challenge (and 403 `insufficient_scope`) as `resource_metadata`. Default: none.
    */
   resourceMetadata?: ResourceMetadataEndpointOptions;
+  /**
+   * Where the client certificate of a certificate-bound token (the verifier's `mtls`) comes
+   * from. Default: the TLS peer certificate, when the server is HTTPS and the client sent one.
+   */
+  clientCertificate?: ClientCertificateOptions;
+}
+
+/** Client certificates for certificate-bound tokens (RFC 8705). */
+export interface ClientCertificateOptions {
+  /**
+   * The TLS peer certificate (an HTTPS server with `requestCert`): `'any'` (default) any
+   * certificate the client proved it holds; `'verified'` only one that chains to the server's
+   * client CA (`socket.authorized`), anything else counts as none; `'off'` never read.
+   */
+  tls?: 'any' | 'verified' | 'off';
+  /**
+   * A header (lower-case) in which a TLS-terminating proxy passes the client certificate on
+   * (PEM, URL-encoded PEM or base64 DER). Read only from `trustProxy` peers — from them, instead
+   * of the TLS peer certificate, which is then the proxy's own — and never forwarded upstream,
+   * whoever sent it.
+   */
+  header?: string;
+}
+
+/** HTTPS for `createGatewayServer`: PEM texts; `clientCa` and `requestCert` for client certificates. */
+export interface GatewayTls {
+  cert: string | Buffer;
+  key: string | Buffer;
+  /** Request client certificates (certificate-bound tokens). Default false. */
+  requestCert?: boolean;
+  /** CA(s) client certificates are checked against (`socket.authorized`). */
+  clientCa?: string | Buffer;
 }
 
 /** A node:http request listener with the rest of the gateway attached. */
@@ -147,6 +184,20 @@ export function createGateway(options: GatewayOptions): Gateway {
   const optionsByUrl = new Map<string, AuthorizeOptions>(resourceMetadata?.urls.map((url) => [url, { ...authorizeOptions, resourceMetadata: url }]));
   const optionsFor = (path: string): AuthorizeOptions => (resourceMetadata === null ? authorizeOptions : optionsByUrl.get(resourceMetadata.metadataUrlFor(path))!);
   const metricsText = options.metricsText ?? (metrics ? async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() }) : null);
+  // Sender-constrained tokens: a RequestProof per request only when the verifier checks them, so
+  // a gateway without DPoP or mTLS allocates nothing more per request than before.
+  const dpopNonce = verifier.dpop ? verifier.dpop.nonce : null;
+  const certificates = options.clientCertificate ?? {};
+  const certTls = certificates.tls ?? 'any';
+  if (certTls !== 'any' && certTls !== 'verified' && certTls !== 'off') throw new RangeError(`clientCertificate.tls must be 'any', 'verified' or 'off', got ${String(certTls)}`);
+  const certHeader = certificates.header === undefined ? undefined : certificates.header.toLowerCase();
+  const certificateOf = (req: IncomingMessage): Uint8Array | null => {
+    // From a trusted proxy, its header only: the TLS peer is then the proxy, not the client.
+    if (certHeader !== undefined && trustProxy(req.socket.remoteAddress ?? '')) return certificateFromHeader(req.headers[certHeader]);
+    return certTls === 'off' ? null : peerCertificate(req.socket as TLSSocket, certTls === 'verified');
+  };
+  const proofs = dpopNonce !== null || verifier.mtls === true;
+  const proofOf = (req: IncomingMessage): RequestProof | undefined => (proofs ? new GatewayProof(req, certificateOf) : undefined);
 
   // Why the keys are not loaded, as the key set says it (a redirect, too large, a status, a
   // timeout: never key material), in the answer and once per new reason in the log.
@@ -205,7 +256,7 @@ export function createGateway(options: GatewayOptions): Gateway {
 
     let result: Authorization | Promise<Authorization>;
     try {
-      result = authorizePathname(verifier, table, method, path, authorizationFromRawHeaders(req.rawHeaders, req.headers.authorization), optionsFor(path));
+      result = authorizePathname(verifier, table, method, path, authorizationFromRawHeaders(req.rawHeaders, req.headers.authorization), optionsFor(path), proofOf(req));
     } catch (err) {
       return refuse(req, res, path, err, requestId, log, expectsContinue);
     }
@@ -230,23 +281,28 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   function allow(req: IncomingMessage, res: ServerResponse, path: string, auth: Authorization, requestId: string, log: AccessLog, expectsContinue: boolean): void {
     decided(allowedEvent(req.method!, path, auth, mode), requestId, log);
-    // The credential the gate verified, in one spelling; none on a public rule (the client's
-    // header there is unchecked).
-    forward(req, res, auth.rawToken === null ? null : `Bearer ${auth.rawToken}`, requestId, log, expectsContinue);
+    // The credential the gate verified, in one spelling and with the scheme it was checked
+    // under; none on a public rule (the client's header there is unchecked).
+    forward(req, res, credential(auth), requestId, log, expectsContinue, nonceFor(auth));
+  }
+
+  /** RFC 9449 §8.2: the nonce the client's next proof must carry, on answers to DPoP requests (null: none). */
+  function nonceFor(auth: Authorization): string | null {
+    return dpopNonce !== null && auth.scheme === 'DPoP' ? dpopNonce() : null;
   }
 
   function refuse(req: IncomingMessage, res: ServerResponse, path: string, err: unknown, requestId: string, log: AccessLog, expectsContinue: boolean): void {
     const error = gateError(err);
     decided(refusedEventIn(table, req.method!, path, error, mode), requestId, log);
     // Report mode: decided and reported; the request goes on as the client sent it.
-    if (mode === 'report') return forward(req, res, undefined, requestId, log, expectsContinue);
+    if (mode === 'report') return forward(req, res, undefined, requestId, log, expectsContinue, null);
     sendJson(res, error.status, { error: error.message }, requestId, error.headers);
   }
 
-  function forward(req: IncomingMessage, res: ServerResponse, authorization: string | null | undefined, requestId: string, log: AccessLog, expectsContinue: boolean): void {
+  function forward(req: IncomingMessage, res: ServerResponse, authorization: string | null | undefined, requestId: string, log: AccessLog, expectsContinue: boolean, nonce: string | null): void {
     const headers = headersFor(req, requestId, authorization);
     if (expectsContinue) res.writeContinue();
-    upstream.forward(req, res, headers, requestId, (end) => {
+    upstream.forward(req, res, headers, requestId, nonce, (end) => {
       log.forwarded = end;
       if (end.upstreamSeconds !== null) metrics?.upstream(end.upstreamSeconds, end.status);
       if (end.failure !== null && end.failure !== 'client closed') logger.error({ reqId: requestId, failure: end.failure, status: end.status }, 'upstream error');
@@ -256,7 +312,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   /** The request headers for the upstream (see upstreamRequestHeaders), this hop described from the socket. */
   function headersFor(req: IncomingMessage, requestId: string, authorization: string | null | undefined): string[] {
     const { remoteAddress = '', localPort = 0 } = req.socket;
-    return upstreamRequestHeaders(req.rawHeaders, req.headers.connection, req.headers.host, { peer: remoteAddress, port: localPort, trusted: trustProxy(remoteAddress) }, requestId, authorization);
+    const hop = { peer: remoteAddress, port: localPort, trusted: trustProxy(remoteAddress), proto: (req.socket as TLSSocket).encrypted === true ? 'https' : 'http' } as const;
+    // The client-certificate header never goes upstream, whoever sent it: the gate checked the
+    // binding, and an upstream reading it could be told any certificate by a client.
+    return upstreamRequestHeaders(req.rawHeaders, req.headers.connection, req.headers.host, hop, requestId, authorization, certHeader);
   }
 
   /** An upgrade request (upgrades enabled): firewall, gate, then the upstream's 101 or an answer. */
@@ -277,8 +336,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     const path = pathOf(target);
     const go = (auth: Authorization) => {
       decided(allowedEvent(method, path, auth, mode), requestId, log);
-      const headers = headersFor(req, requestId, auth.rawToken === null ? null : `Bearer ${auth.rawToken}`);
-      upstream.upgrade(req, socket, head, headers, protocol, requestId, (end) => {
+      const headers = headersFor(req, requestId, credential(auth));
+      upstream.upgrade(req, socket, head, headers, protocol, requestId, nonceFor(auth), (end) => {
         log.forwarded = end;
         log.writeStatus(end.status);
         if (end.failure !== null && end.failure !== 'client closed') logger.error({ reqId: requestId, failure: end.failure, status: end.status }, 'upstream error');
@@ -291,7 +350,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       answer(error.status, error.message, error.headers);
     };
     try {
-      const result = authorizePathname(verifier, table, method, path, authorizationFromRawHeaders(req.rawHeaders, req.headers.authorization), optionsFor(path));
+      const result = authorizePathname(verifier, table, method, path, authorizationFromRawHeaders(req.rawHeaders, req.headers.authorization), optionsFor(path), proofOf(req));
       if (result instanceof Promise) result.then(go, stop).catch(stop);
       else go(result);
     } catch (err) {
@@ -308,15 +367,70 @@ export function createGateway(options: GatewayOptions): Gateway {
 }
 
 /**
- * A node:http server running the gateway: requests, `Expect: 100-continue` requests (decided
- * before the client sends its body) and, when enabled, upgrades.
+ * A node:http server running the gateway (node:https with `tls`): requests, `Expect:
+ * 100-continue` requests (decided before the client sends its body) and, when enabled, upgrades.
  */
-export function createGatewayServer(options: GatewayOptions): { server: http.Server; gateway: Gateway } {
+export function createGatewayServer(options: GatewayOptions, tls?: GatewayTls): { server: http.Server; gateway: Gateway } {
   const gateway = createGateway(options);
-  const server = http.createServer(gateway);
-  server.on('checkContinue', gateway.checkContinue);
-  if (options.upgrade?.length) server.on('upgrade', gateway.upgrade);
+  const server = createServer(tls);
+  serveGateway(server, gateway, options.upgrade?.length ? true : false);
   return { server, gateway };
+}
+
+/** An HTTP server, or an HTTPS one with `tls`, with no listener yet (see serveGateway). */
+export function createServer(tls?: GatewayTls): http.Server {
+  if (tls === undefined) return http.createServer();
+  return https.createServer({
+    cert: tls.cert,
+    key: tls.key,
+    ...(tls.clientCa !== undefined ? { ca: tls.clientCa } : {}),
+    requestCert: tls.requestCert === true,
+    // A certificate-bound token's certificate is often self-signed: the handshake proves the
+    // client holds its key, the token's thumbprint says it is the one. With a client CA,
+    // socket.authorized tells which certificates chain to it (clientCertificate.tls 'verified').
+    rejectUnauthorized: false,
+  }) as unknown as http.Server;
+}
+
+/** Hand a server's requests, 100-continue requests and (when `upgrades`) upgrades to the gateway. */
+export function serveGateway(server: http.Server, gateway: Gateway, upgrades: boolean): void {
+  server.on('request', gateway);
+  server.on('checkContinue', gateway.checkContinue);
+  if (upgrades) server.on('upgrade', gateway.upgrade);
+}
+
+/** `Authorization` for the upstream: the token the gate verified, with the scheme it checked; null on a public rule. */
+function credential(auth: Authorization): string | null {
+  if (auth.rawToken === null) return null;
+  return auth.scheme === 'DPoP' ? `DPoP ${auth.rawToken}` : `Bearer ${auth.rawToken}`;
+}
+
+/**
+ * What the core checks a sender-constrained token against: the target as received (DPoP's
+ * `htu` is compared with the configured origins plus this, never with the Host header), the
+ * `DPoP` header, and the client certificate — read only when a token is certificate-bound.
+ */
+class GatewayProof implements RequestProof {
+  readonly target: string;
+  readonly dpop: string | undefined;
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly read: (req: IncomingMessage) => Uint8Array | null,
+  ) {
+    this.target = req.url!;
+    this.dpop = req.headers.dpop as string | undefined;
+  }
+  certificate(): Uint8Array | null {
+    return this.read(this.req);
+  }
+}
+
+/** The TLS peer certificate's DER, or null (plain HTTP, no certificate sent, or — `verified` — one that does not chain to the client CA). */
+function peerCertificate(socket: TLSSocket, verified: boolean): Uint8Array | null {
+  if (typeof socket.getPeerCertificate !== 'function') return null;
+  if (verified && socket.authorized !== true) return null;
+  const cert = socket.getPeerCertificate(false);
+  return cert && cert.raw instanceof Uint8Array && cert.raw.byteLength > 0 ? cert.raw : null;
 }
 
 function positive(value: number, name: string): number {

@@ -1,18 +1,22 @@
 /** Starting the gateway from a configuration: the embedded demo when nothing is configured. */
-import http from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import pino, { type Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { ConfigError, createVerifier, protectedResourceMetadata, resourceMetadataUrl, type RouteTable, type Verifier } from '@scopegate/core';
+import { ConfigError, createVerifier, protectedResourceMetadata, resourceMetadataUrl, type RouteTable, type Verifier, type VerifierOptions } from '@scopegate/core';
 import { DYNAMIC_ENVIRONMENT_CLAIM, dynamicTable } from '@scopegate/dynamic';
 import { auditApp, type AppAudit } from '@scopegate/express';
-import { RedisRevocationList, RedisTokenStore } from '@scopegate/redis';
+import { RedisReplayStore, RedisRevocationList, RedisTokenStore } from '@scopegate/redis';
 import { createMetrics, type GatewayMetrics } from './metrics';
-import { GatewayConfigError, verifierOptions, verifierProblem, type GatewayConfig } from './config';
-import { createGatewayServer } from './gateway';
+import { defaultDpopOrigins, GatewayConfigError, senderOptions, verifierOptions, verifierProblem, type GatewayConfig } from './config';
+import { createGateway, createServer, serveGateway, type GatewayTls } from './gateway';
 import { compileTrustProxy } from './forward-headers';
 import { metricsServer as createMetricsServer, type MetricsSource } from './metrics-server';
-import { startDemoIssuer, type DemoIssuer } from './demo/issuer';
+import { startDemoIssuer, type DemoConfirmation, type DemoIssuer } from './demo/issuer';
 import { createDemoUpstreamApp, listenLoopback, type RunningServer } from './demo/upstream';
 import { MemoryTokenStore, type TokenStore } from './token-store';
 
@@ -36,11 +40,20 @@ export interface DemoTokens {
   usersRead: string;
   /** no scope at all */
   noScopes: string;
+  /**
+   * environment.users.read, bound to the demo DPoP key (`cnf.jkt`): usable only with
+   * `Authorization: DPoP` and a proof signed by `dpopKeyFile`'s key. Absent when DPOP=off.
+   */
+  dpopUsersRead?: string;
+  /** The demo DPoP key: a private JWK (ES256) in a temporary file (removed on close), for `scopegate dpop-proof --key`. */
+  dpopKeyFile?: string;
 }
 
 export interface RunningGateway {
-  /** Base URL, e.g. http://127.0.0.1:8080 */
+  /** Base URL, e.g. http://127.0.0.1:8080 (https:// with TLS_CERT) */
   readonly url: string;
+  /** The origins DPoP proofs may name (DPOP_ORIGINS, or the defaults), when DPoP is on; else null. */
+  readonly dpopOrigins: readonly string[] | null;
   readonly server: http.Server;
   readonly verifier: Verifier;
   readonly demo: { issuer: DemoIssuer; upstream: RunningServer; store: TokenStore; tokens: DemoTokens; audit: AppAudit } | null;
@@ -88,7 +101,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
     logger.info(verificationSummary(config), 'token verification');
   }
   let demo: RunningGateway['demo'] = null;
+  let demoDir: string | null = null;
   let verifier: Verifier;
+  let baseOptions: VerifierOptions;
   let upstreamUrl: URL;
   const table: RouteTable = config.routes ?? dynamicTable;
   if (config.resourceUrl) {
@@ -106,6 +121,17 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
     : null;
   const sharedStore: TokenStore | null = revocations ? (new RedisTokenStore(revocations) as unknown as TokenStore) : null;
   if (revocations) logger.info({ maxStalenessMs: config.revocationMaxStaleness }, 'token store and revocations on Redis');
+  // Used DPoP proofs: shared through Redis with REDIS_URL (a proof used on one instance is
+  // refused on every other), else in this process's memory (loadConfig refuses WORKERS > 1 then).
+  let replay: RedisReplayStore | null = null;
+  if (config.dpop && config.redisUrl) {
+    try {
+      replay = await RedisReplayStore.connect({ redis: config.redisUrl });
+    } catch (err) {
+      if (revocations) await revocations.close();
+      throw err;
+    }
+  }
   if (config.gateMode === 'report') {
     logger.warn('GATE_MODE=report: REPORT-ONLY MODE. The gate decides and logs every request but lets refused requests through. Nothing is enforced.');
   }
@@ -119,40 +145,85 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
     if (audit.ok) logger.info({ routes: audit.routes.length }, 'app audit: the table covers every upstream route');
     else logger.warn({ uncovered: audit.uncovered.length, stale: audit.stale.length, report: audit.toString() }, 'app audit found gaps');
     const upstream = await listenLoopback(upstreamApp);
-    verifier = createVerifier({
+    baseOptions = {
       algorithms: ['ES256'],
       jwksUri: issuer.jwksUrl,
       issuer: issuer.issuer,
       audience: issuer.audience,
       isRevoked: (claims) => typeof claims.jti === 'string' && store.isRevoked(claims.jti),
-    });
+    };
     upstreamUrl = new URL(upstream.url);
     // Every demo token belongs to the demo environment, as Dynamic's tokens belong to one.
-    const mint = (sub: string, scopes: string[], extra: Record<string, unknown> = {}) =>
-      issuer.mint({ sub, scopes, ttl: 24 * 3600, extra: { ...extra, [DYNAMIC_ENVIRONMENT_CLAIM]: DEMO.environmentId } });
+    const mint = (sub: string, scopes: string[], extra: Record<string, unknown> = {}, cnf?: DemoConfirmation) =>
+      issuer.mint({ sub, scopes, ttl: 24 * 3600, extra: { ...extra, [DYNAMIC_ENVIRONMENT_CLAIM]: DEMO.environmentId }, ...(cnf ? { cnf } : {}) });
     const tokens: DemoTokens = {
       admin: await mint(DEMO.adminId, ['environment.apiTokens.read', 'environment.apiTokens.write', 'environment.users.read'], { alias: 'demo-admin', email: 'admin@demo.test' }),
       allRead: await mint(DEMO.readerId, ['all.read']),
       usersRead: await mint(DEMO.readerId, ['environment.users.read']),
       noScopes: await mint(DEMO.readerId, []),
     };
+    if (config.dpop) {
+      // A demo client's DPoP key, written where `scopegate dpop-proof --key` reads it, and a
+      // token bound to it: the banner shows it pass with a proof and fail as a bearer token.
+      const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+      const jkt = await calculateJwkThumbprint(await exportJWK(publicKey), 'sha256');
+      demoDir = mkdtempSync(join(tmpdir(), 'scopegate-demo-'));
+      tokens.dpopKeyFile = join(demoDir, 'dpop-key.json');
+      writeFileSync(tokens.dpopKeyFile, `${JSON.stringify({ ...(await exportJWK(privateKey)), alg: 'ES256' })}\n`, { mode: 0o600 });
+      tokens.dpopUsersRead = await mint(DEMO.readerId, ['environment.users.read'], {}, { jkt });
+    }
     demo = { issuer, upstream, store, tokens, audit };
   } else {
-    try {
-      verifier = createVerifier({
-        ...verifierOptions(config),
-        ...(sharedStore ? { isRevoked: (claims) => typeof claims.jti === 'string' && (sharedStore.isRevoked(claims.jti) as boolean) } : {}),
-      });
-    } catch (err) {
-      if (revocations) await revocations.close();
-      throw err instanceof ConfigError ? new GatewayConfigError([verifierProblem(config, err)]) : err;
-    }
+    baseOptions = {
+      ...verifierOptions(config),
+      ...(sharedStore ? { isRevoked: (claims) => typeof claims.jti === 'string' && (sharedStore.isRevoked(claims.jti) as boolean) } : {}),
+    };
     upstreamUrl = config.upstreamUrl!;
+  }
+
+  // Everything opened so far, closed again if the start fails from here on.
+  const release = async () => {
+    // The demo's private DPoP key first, synchronously: whatever fails below, it is not left behind.
+    if (demoDir) rmSync(demoDir, { recursive: true, force: true });
+    if (demo) await Promise.all([demo.upstream.close(), demo.issuer.close()]);
+    if (replay) await replay.close();
+    if (revocations) await revocations.close();
+  };
+  const tls: GatewayTls | undefined = config.tls
+    ? { cert: config.tls.cert, key: config.tls.key, requestCert: config.mtls != null, ...(config.tls.clientCa !== null ? { clientCa: config.tls.clientCa } : {}) }
+    : undefined;
+  const server = createServer(tls);
+  server.keepAliveTimeout = 5000;
+  // Listen first: DPoP's default origins name the port, which PORT=0 picks only now. From the
+  // listen callback to serveGateway below everything is synchronous, so no request can arrive
+  // before the gateway handles it.
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await release();
+    throw err;
+  }
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const scheme = tls ? 'https' : 'http';
+  const dpopOrigins = config.dpop ? (config.dpop.origins ?? defaultDpopOrigins(scheme, config.host, port)) : null;
+  try {
+    verifier = createVerifier({ ...baseOptions, ...senderOptions(config, dpopOrigins ?? [], replay ?? undefined) });
+  } catch (err) {
+    server.close();
+    await release();
+    throw err instanceof ConfigError ? new GatewayConfigError([verifierProblem(config, err)]) : err;
   }
 
   const metrics = createMetrics(verifier, revocations);
   worker?.registerMetrics(metrics.registry);
-  const { server, gateway } = createGatewayServer({
+  const gateway = createGateway({
     upstreamUrl,
     table,
     verifier,
@@ -175,26 +246,31 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
           },
         }
       : {}),
+    // Certificate-bound tokens: the TLS peer certificate (only one chaining to TLS_CLIENT_CA
+    // when it is set), or CLIENT_CERT_HEADER from a TRUST_PROXY peer.
+    clientCertificate: {
+      tls: config.tls?.clientCa ? 'verified' : 'any',
+      ...(config.clientCertHeader ? { header: config.clientCertHeader } : {}),
+    },
   });
+  serveGateway(server, gateway, config.upgrade.length > 0);
+  if (config.dpop || config.mtls) {
+    // Origins and modes only: never the nonce secret.
+    logger.info(
+      { dpop: config.dpop ? { mode: config.dpop.mode, origins: dpopOrigins, replay: replay ? 'redis' : 'memory', nonces: config.dpop.nonce !== null } : 'off', mtls: config.mtls ? { mode: config.mtls.required ? 'required' : 'allowed', from: [...(tls ? [config.tls?.clientCa ? 'tls (TLS_CLIENT_CA)' : 'tls'] : []), ...(config.clientCertHeader ? [`${config.clientCertHeader} from TRUST_PROXY`] : [])] } : 'off' },
+      'sender-constrained tokens',
+    );
+  }
   let metricsServer: http.Server | null = null;
   if (config.metricsPort !== null && !worker) {
     metricsServer = createMetricsServer(async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() }), logger);
     await new Promise<void>((resolve) => metricsServer!.listen(config.metricsPort!, config.host, resolve));
   }
-  server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
 
   let closing: Promise<void> | null = null;
   return {
-    url: `http://${host}:${port}`,
+    url: `${scheme}://${host}:${port}`,
+    dpopOrigins,
     server,
     verifier,
     demo,
@@ -217,9 +293,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
           server.closeIdleConnections();
         });
         await gateway.close();
-        if (demo) await Promise.all([demo.upstream.close(), demo.issuer.close()]);
         if (metricsServer) await new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
-        if (revocations) await revocations.close();
+        await release();
       })();
       return closing;
     },
@@ -286,12 +361,25 @@ export function banner(gw: RunningGateway): string {
     ['403', 'a token with no scopes cannot read users', `curl -i '${env}/users'${auth(t.noScopes)}`],
     ['403', 'a token cannot reach another environment (environment_id is bound to the path)', `curl -i '${other}/users'${auth(t.usersRead)}`],
     ['403', 'the admin token cannot grant a scope it does not hold', `curl -i -X POST '${env}/tokens'${auth(t.admin)}${json} '{"scopes":["environment.users.write"]}'`],
+  ];
+  if (t.dpopUsersRead !== undefined && t.dpopKeyFile !== undefined) {
+    // DPoP (RFC 9449): the token is bound to the demo key; each request needs a fresh proof
+    // signed by it, naming the method and URL (the command substitution makes one per run).
+    const users = `${env}/users`;
+    const proof = `$(npx scopegate dpop-proof --key '${t.dpopKeyFile}' --method GET --url '${users}' --token ${t.dpopUsersRead})`;
+    tryIt.push(
+      ['200', 'a DPoP-bound token with a fresh proof of its key (a proof works once: run it again for a new one)', `curl -i '${users}' -H 'Authorization: DPoP ${t.dpopUsersRead}' -H "DPoP: ${proof}"`],
+      ['401', 'the same DPoP-bound token as a bearer token', `curl -i '${users}'${auth(t.dpopUsersRead)}`],
+    );
+  }
+  tryIt.push(
     ['401', 'no token', `curl -i '${env}/users'`],
     ['400', 'the firewall refuses encoded traversal', `curl -i '${env}/users/..%2F..%2Ftokens'${auth(t.usersRead)}`],
-  ];
+  );
   lines.push(
     '',
     'Embedded demo: a demo issuer (ES256, JWKS on loopback) and a demo upstream (Dynamic\'s token service + echo).',
+    ...(t.dpopKeyFile !== undefined ? [`DPoP is on (allowed): the demo client's DPoP key (a private JWK) is in ${t.dpopKeyFile}; proofs may name ${(gw.dpopOrigins ?? []).join(', ')}.`] : []),
     `Demo tokens belong to environment ${DEMO.environmentId} (claim ${DYNAMIC_ENVIRONMENT_CLAIM}); ${DEMO.otherEnvironmentId} is another environment.`,
     'Try it (expected status first):',
   );

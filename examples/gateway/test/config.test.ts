@@ -1,11 +1,12 @@
 import http from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { checkScope } from '@scopegate/core';
-import { GatewayConfigError, helpText, HelpRequested, loadConfig, routesFileContent } from '../src/config';
+import { defaultDpopOrigins, GatewayConfigError, helpText, HelpRequested, loadConfig, routesFileContent } from '../src/config';
 import { listenLoopback } from '../src/demo/upstream';
 import { startGateway } from '../src/run';
 
@@ -226,5 +227,97 @@ describe('issuer and audience with an upstream', () => {
     } finally {
       await upstream.close();
     }
+  });
+});
+
+describe('sender-constrained tokens: DPOP_*, MTLS, TLS_*, CLIENT_CERT_HEADER (issue 18)', () => {
+  const UP = { UPSTREAM_URL: 'http://u.test', JWT_SECRET: SECRET, ...CHECKED };
+  const NONCE = 'a-dpop-nonce-secret-of-at-least-32-bytes';
+  // Throwaway PEM files: two self-signed certificates and their keys (openssl), a text file.
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe', timeout: 10_000 });
+  for (const name of ['one', 'two']) {
+    ssl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${name}.key`);
+    ssl('req', '-x509', '-new', '-key', `${name}.key`, '-subj', `/CN=${name}`, '-days', '1', '-out', `${name}.crt`);
+  }
+  const pem = (name: string) => join(dir, name);
+  const notPem = file('not-pem.txt', 'hello');
+
+  test('defaults: off with an upstream; DPoP allowed (default origins) in the embedded demo', () => {
+    expect(loadConfig(UP)).toMatchObject({ dpop: null, mtls: null, tls: null, clientCertHeader: null });
+    expect(loadConfig({}).dpop).toEqual({ mode: 'allowed', origins: null, algorithms: null, maxAge: null, nonce: null });
+    expect(loadConfig({ DPOP: 'off' }).dpop).toBeNull();
+  });
+
+  test('values from variables and flags', () => {
+    const c = loadConfig(
+      { ...UP, DPOP: 'required', DPOP_ALGORITHMS: 'ES256, EdDSA', DPOP_NONCE_SECRET: NONCE, MTLS: 'allowed', TLS_CERT: pem('one.crt'), TLS_KEY: pem('one.key'), TLS_CLIENT_CA: pem('two.crt'), TRUST_PROXY: '10.0.0.1' },
+      ['--dpop-origins', 'https://api.example.com, https://api.example.com:8443', '--dpop-max-age=60', '--dpop-nonce-rotation', '30', '--client-cert-header', 'X-Client-Cert'],
+    );
+    expect(c.dpop).toEqual({ mode: 'required', origins: ['https://api.example.com', 'https://api.example.com:8443'], algorithms: ['ES256', 'EdDSA'], maxAge: 60, nonce: { secret: NONCE, rotation: 30 } });
+    expect(c.mtls).toEqual({ required: false });
+    expect(c.tls).toEqual({ cert: readFileSync(pem('one.crt'), 'utf8'), key: readFileSync(pem('one.key'), 'utf8'), clientCa: readFileSync(pem('two.crt'), 'utf8') });
+    expect(c.clientCertHeader).toBe('x-client-cert');
+    // MTLS behind a TLS-terminating proxy: the header alone; TLS alone without MTLS: HTTPS only.
+    expect(loadConfig({ ...UP, MTLS: 'required', CLIENT_CERT_HEADER: 'x-ssl-cert', TRUST_PROXY: 'loopback' })).toMatchObject({ mtls: { required: true }, tls: null, clientCertHeader: 'x-ssl-cert' });
+    expect(loadConfig({ ...UP, TLS_CERT: pem('one.crt'), TLS_KEY: pem('one.key') })).toMatchObject({ mtls: null, tls: { clientCa: null } });
+    // Several workers with DPoP: with REDIS_URL the used proofs are shared.
+    expect(loadConfig({ ...UP, DPOP: 'allowed', WORKERS: '2', REDIS_URL: 'redis://127.0.0.1:6379' }).dpop?.mode).toBe('allowed');
+  });
+
+  test('the default origins: the gateway\'s own URL, plus the localhost / 127.0.0.1 forms on a loopback host', () => {
+    expect(defaultDpopOrigins('http', '127.0.0.1', 8080)).toEqual(['http://127.0.0.1:8080', 'http://localhost:8080']);
+    expect(defaultDpopOrigins('https', 'localhost', 8443)).toEqual(['https://localhost:8443', 'https://127.0.0.1:8443']);
+    expect(defaultDpopOrigins('http', '::1', 80)).toEqual(['http://[::1]:80', 'http://localhost:80', 'http://127.0.0.1:80']);
+    expect(defaultDpopOrigins('https', '10.1.2.3', 443)).toEqual(['https://10.1.2.3:443']);
+  });
+
+  const problems: [string, Record<string, string>, string[], RegExp[]][] = [
+    ['DPOP not a mode', { ...UP, DPOP: 'on' }, [], [/^DPOP: must be off, allowed or required, got "on"$/]],
+    ['DPOP_ORIGINS with a path', { ...UP, DPOP: 'allowed', DPOP_ORIGINS: 'https://a.test, https://b.test/api' }, [], [/^DPOP_ORIGINS: "https:\/\/b.test\/api" is not an origin \(scheme, host and port only/]],
+    ['DPOP_ORIGINS not http(s)', { ...UP, DPOP: 'allowed' }, ['--dpop-origins=ftp://a.test'], [/^DPOP_ORIGINS: "ftp:\/\/a.test" is not an origin/]],
+    ['DPOP_ORIGINS empty', { ...UP, DPOP: 'allowed', DPOP_ORIGINS: ' , ' }, [], [/^DPOP_ORIGINS: must list at least one origin/]],
+    ['DPoP on a wildcard HOST without DPOP_ORIGINS', { ...UP, DPOP: 'required', HOST: '0.0.0.0' }, [], [/^DPOP_ORIGINS: required when HOST is 0\.0\.0\.0/]],
+    ['DPOP_ALGORITHMS symmetric', { ...UP, DPOP: 'allowed', DPOP_ALGORITHMS: 'ES256,HS256,none' }, [], [/^DPOP_ALGORITHMS: not allowed for proofs "HS256", "none" \(asymmetric only: /]],
+    ['DPOP_MAX_AGE zero', { ...UP, DPOP: 'allowed', DPOP_MAX_AGE: '0' }, [], [/^DPOP_MAX_AGE: must be a whole number of seconds from 1 to 3600, got "0"$/]],
+    ['DPOP_NONCE_SECRET short', { ...UP, DPOP: 'allowed', DPOP_NONCE_SECRET: 'short-nonce-secret' }, [], [/^DPOP_NONCE_SECRET: must be at least 32 bytes$/]],
+    ['DPOP_NONCE_ROTATION without a secret', { ...UP, DPOP: 'allowed', DPOP_NONCE_ROTATION: '60' }, [], [/^DPOP_NONCE_ROTATION: applies with DPOP_NONCE_SECRET only/]],
+    ['DPOP_NONCE_ROTATION not a number', { ...UP, DPOP: 'allowed', DPOP_NONCE_SECRET: NONCE, DPOP_NONCE_ROTATION: '1m' }, [], [/^DPOP_NONCE_ROTATION: must be a whole number of seconds from 1 to 86400, got "1m"$/]],
+    ['DPOP_* with DPoP off', { ...UP, DPOP_ORIGINS: 'https://a.test', DPOP_NONCE_SECRET: NONCE }, [], [/^DPOP_ORIGINS, DPOP_NONCE_SECRET: apply with DPOP=allowed or required only$/]],
+    ['DPoP with WORKERS > 1 and no REDIS_URL', { ...UP, DPOP: 'allowed', WORKERS: '2' }, [], [/^DPOP: with WORKERS > 1 the used proofs must be shared .*set REDIS_URL$/]],
+    ['several DPoP problems at once', { ...UP, DPOP: 'allowed', DPOP_ALGORITHMS: 'HS256', DPOP_MAX_AGE: 'x' }, [], [/^DPOP_ALGORITHMS:/, /^DPOP_MAX_AGE:/]],
+    ['MTLS not a mode', { ...UP, MTLS: 'yes' }, [], [/^MTLS: must be off, allowed or required, got "yes"$/]],
+    ['MTLS without a certificate source', { ...UP, MTLS: 'required' }, [], [/^MTLS: needs client certificates: set TLS_CERT and TLS_KEY .*or CLIENT_CERT_HEADER with TRUST_PROXY/]],
+    ['TLS_CERT without TLS_KEY', { ...UP, TLS_CERT: pem('one.crt') }, [], [/^TLS_KEY: required with TLS_CERT$/]],
+    ['TLS_KEY without TLS_CERT', { ...UP }, ['--tls-key', pem('one.key')], [/^TLS_CERT: required with TLS_KEY$/]],
+    ['TLS_CERT not a PEM file', { ...UP, TLS_CERT: notPem, TLS_KEY: pem('one.key') }, [], [/^TLS_CERT: not a readable PEM file/]],
+    ['TLS_KEY missing', { ...UP, TLS_CERT: pem('one.crt'), TLS_KEY: '/nonexistent/key.pem' }, [], [/^TLS_KEY: not a readable PEM file \("\/nonexistent\/key.pem"\)$/]],
+    ['TLS_KEY not the certificate\'s', { ...UP, TLS_CERT: pem('one.crt'), TLS_KEY: pem('two.key') }, [], [/^TLS_CERT \/ TLS_KEY: cannot be used together: /]],
+    ['TLS_CLIENT_CA without TLS_CERT', { ...UP, MTLS: 'allowed', CLIENT_CERT_HEADER: 'x-client-cert', TRUST_PROXY: 'loopback', TLS_CLIENT_CA: pem('two.crt') }, [], [/^TLS_CLIENT_CA: applies with TLS_CERT and TLS_KEY only/]],
+    ['TLS_CLIENT_CA with MTLS off', { ...UP, TLS_CERT: pem('one.crt'), TLS_KEY: pem('one.key'), TLS_CLIENT_CA: pem('two.crt') }, [], [/^TLS_CLIENT_CA: applies with MTLS=allowed or required only/]],
+    ['CLIENT_CERT_HEADER without TRUST_PROXY', { ...UP, MTLS: 'allowed', CLIENT_CERT_HEADER: 'x-client-cert' }, [], [/^CLIENT_CERT_HEADER: needs TRUST_PROXY/]],
+    ['CLIENT_CERT_HEADER not a header name', { ...UP, MTLS: 'allowed', TRUST_PROXY: 'loopback', CLIENT_CERT_HEADER: 'x_client_cert' }, [], [/^CLIENT_CERT_HEADER: must be a header name/]],
+    ['CLIENT_CERT_HEADER a header the gateway owns', { ...UP, MTLS: 'allowed', TRUST_PROXY: 'loopback', CLIENT_CERT_HEADER: 'Authorization' }, [], [/^CLIENT_CERT_HEADER: authorization is a header the gateway reads or sets itself/]],
+    ['CLIENT_CERT_HEADER with MTLS off', { ...UP, TRUST_PROXY: 'loopback', CLIENT_CERT_HEADER: 'x-client-cert' }, [], [/^CLIENT_CERT_HEADER: applies with MTLS=allowed or required only$/]],
+  ];
+
+  test.each(problems)('%s: one message per bad value, no secret in it', (_name, env, argv, messages) => {
+    let error: unknown;
+    try {
+      loadConfig(env, argv);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(GatewayConfigError);
+    const got = (error as GatewayConfigError).problems;
+    expect(got).toHaveLength(messages.length);
+    messages.forEach((m, i) => expect(got[i]).toMatch(m));
+    for (const secret of [SECRET, NONCE, 'short-nonce-secret', readFileSync(pem('one.key'), 'utf8').split('\n')[1]!]) expect((error as Error).message).not.toContain(secret);
+  });
+
+  test('--help lists them, and says what the default origins are', () => {
+    for (const name of ['DPOP / --dpop', 'DPOP_ORIGINS / --dpop-origins', 'DPOP_ALGORITHMS / --dpop-algorithms', 'DPOP_MAX_AGE / --dpop-max-age', 'DPOP_NONCE_SECRET / --dpop-nonce-secret', 'DPOP_NONCE_ROTATION / --dpop-nonce-rotation', 'MTLS / --mtls', 'TLS_CERT / --tls-cert', 'TLS_KEY / --tls-key', 'TLS_CLIENT_CA / --tls-client-ca', 'CLIENT_CERT_HEADER / --client-cert-header']) {
+      expect(helpText()).toContain(name);
+    }
+    expect(helpText()).toMatch(/default: the gateway's own URL, http\(s\):\/\/HOST:PORT, plus its localhost and 127\.0\.0\.1 forms/);
   });
 });

@@ -125,7 +125,9 @@ describe('the gateway over real sockets', () => {
     try {
       const doc = await (await fetch(`${demo.url}/.well-known/oauth-protected-resource`)).json();
       expect(doc).toMatchObject({ resource: 'http://127.0.0.1:8080', authorization_servers: [demo.demo!.issuer.issuer] });
-      expect((await fetch(`${demo.url}/users/u-1`)).headers.get('www-authenticate')).toBe('Bearer realm="api", resource_metadata="http://127.0.0.1:8080/.well-known/oauth-protected-resource"');
+      // DPoP is on in the demo (DPOP=allowed): both challenges name the metadata.
+      const metadata = 'resource_metadata="http://127.0.0.1:8080/.well-known/oauth-protected-resource"';
+      expect((await fetch(`${demo.url}/users/u-1`)).headers.get('www-authenticate')).toBe(`Bearer realm="api", ${metadata}, DPoP realm="api", ${metadata}, algs="ES256 EdDSA PS256 RS256"`);
     } finally {
       await demo.close(100);
     }

@@ -41,9 +41,13 @@ export function send(baseUrl: string, method: string, path: string, options: { t
   });
 }
 
-/** The gate's challenge for a path param not bound to the token (Dynamic's `environmentId`). */
+/**
+ * The gate's challenge for a path param not bound to the token (Dynamic's `environmentId`), as
+ * the embedded demo answers it: DPoP is on there (DPOP=allowed), so a `DPoP` challenge with the
+ * proof algorithms follows the `Bearer` one that carries the error (RFC 9449 §7.1).
+ */
 export const ENVIRONMENT_BINDING_CHALLENGE =
-  'Bearer realm="api", error="insufficient_scope", error_description="The token is not bound to this environmentId (claim environment_id)"';
+  'Bearer realm="api", error="insufficient_scope", error_description="The token is not bound to this environmentId (claim environment_id)", DPoP realm="api", algs="ES256 EdDSA PS256 RS256"';
 
 /** Percent-encode every character of `s` (`%62` for `b`): a variant of the same decoded value. */
 export const encodeAll = (s: string): string => [...s].map((c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`).join('');

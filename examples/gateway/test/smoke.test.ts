@@ -2,9 +2,12 @@
  * `npm start` as a user runs it: spawn it, wait for the printed URL, send the requests of the
  * printed curl commands, check each status against the one printed above it, stop with SIGTERM.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
+import { importJWK, SignJWT, type JWK } from 'jose';
 import { DEMO } from '../src/run';
 
 const root = join(__dirname, '..', '..', '..');
@@ -21,9 +24,46 @@ afterAll(() => {
   }
 });
 
-/** Split a printed curl command into its arguments (the banner quotes with single quotes only). */
-function parseCurl(line: string): { method: string; url: string; headers: Record<string, string>; body?: string } {
-  const args = [...line.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]!);
+/** Shell words: single-quoted, double-quoted (with `$(…)` kept for the caller), or bare. */
+const words = (line: string): string[] => [...line.matchAll(/'([^']*)'|"((?:[^"\\]|\\.)*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]!);
+
+/** The CLI that makes DPoP proofs, when it is built with that command; else its equivalent in this process. */
+const cli = join(root, 'packages', 'cli', 'bin', 'scopegate.js');
+const cliMakesProofs = (() => {
+  try {
+    return existsSync(cli) && /dpop-proof/.test(execFileSync(process.execPath, [cli, '--help'], { encoding: 'utf8', timeout: 10_000, stdio: 'pipe' }));
+  } catch {
+    return false;
+  }
+})();
+
+/**
+ * `npx scopegate dpop-proof --key <file> --method <M> --url <URL> --token <t>`, as the banner
+ * prints it: run by the CLI when it has the command, else signed here as it would be (the key
+ * file's private JWK, typ dpop+jwt, the public key in the header, htm, htu, iat, jti, ath).
+ */
+async function dpopProof(command: string): Promise<string> {
+  const args = words(command);
+  expect(args.slice(0, 3)).toEqual(['npx', 'scopegate', 'dpop-proof']);
+  if (cliMakesProofs) return execFileSync(process.execPath, [cli, ...args.slice(2)], { encoding: 'utf8', timeout: 10_000 }).trim();
+  const flag = (name: string) => args[args.indexOf(name) + 1]!;
+  const jwk = JSON.parse(readFileSync(flag('--key'), 'utf8')) as JWK;
+  const { d: _private, ...publicJwk } = jwk;
+  const token = flag('--token');
+  return new SignJWT({ htm: flag('--method'), htu: flag('--url'), ath: createHash('sha256').update(token).digest('base64url') })
+    .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: publicJwk })
+    .setIssuedAt()
+    .setJti(randomUUID())
+    .sign(await importJWK(jwk, 'ES256'));
+}
+
+/** Split a printed curl command into its arguments; a `"DPoP: $(npx scopegate dpop-proof …)"` header gets a fresh proof. */
+async function parseCurl(line: string): Promise<{ method: string; url: string; headers: Record<string, string>; body?: string }> {
+  const args = words(line);
+  for (let i = 0; i < args.length; i++) {
+    const sub = /\$\((npx scopegate dpop-proof [^)]*)\)/.exec(args[i]!);
+    if (sub) args[i] = args[i]!.replace(sub[0], await dpopProof(sub[1]!));
+  }
   expect(args[0]).toBe('curl');
   let method = 'GET';
   let url = '';
@@ -43,11 +83,13 @@ function parseCurl(line: string): { method: string; url: string; headers: Record
   return { method, url, headers, body };
 }
 
-function send(req: ReturnType<typeof parseCurl>): Promise<number> {
+type Curl = Awaited<ReturnType<typeof parseCurl>>;
+
+function send(req: Curl): Promise<number> {
   return sendForBody(req).then((r) => r.status);
 }
 
-function sendForBody(req: ReturnType<typeof parseCurl>): Promise<{ status: number; contentType: string; body: string }> {
+function sendForBody(req: Curl): Promise<{ status: number; contentType: string; body: string }> {
   return new Promise((resolve, reject) => {
     const r = http.request(req.url, { method: req.method, headers: req.headers, timeout: 5000 }, (res) => {
       let body = '';
@@ -87,15 +129,24 @@ test('npm start serves on built-in defaults and every printed command gets its p
   // The banner shows a refused cross-environment call and a refused escalation.
   expect(commands.filter(([s, l]) => s === 403 && l.includes(`/environments/${DEMO.otherEnvironmentId}/`))).toHaveLength(1);
   expect(commands.filter(([s, l]) => s === 403 && / -X POST '[^']*\/tokens' /.test(l) && l.includes('environment.users.write'))).toHaveLength(1);
+  // DPoP is on in the demo: a DPoP-bound token passes with a proof, and is refused as a bearer token.
+  const dpopLine = commands.filter(([s, l]) => s === 200 && l.includes("-H 'Authorization: DPoP ") && l.includes('"DPoP: $(npx scopegate dpop-proof --key '));
+  expect(dpopLine).toHaveLength(1);
+  const dpopToken = /Authorization: DPoP (\S+)'/.exec(dpopLine[0]![1])![1]!;
+  expect(commands.filter(([s, l]) => s === 401 && l.includes(`-H 'Authorization: Bearer ${dpopToken}'`))).toHaveLength(1);
+  console.log(`DPoP proofs for the banner's command made by ${cliMakesProofs ? 'the scopegate CLI' : 'the equivalent in-process signer (the CLI has no dpop-proof yet)'}`);
   for (const [status, line] of commands) {
-    expect({ line: line.slice(0, 80), status: await send(parseCurl(line)) }).toEqual({ line: line.slice(0, 80), status });
+    expect({ line: line.slice(0, 80), status: await send(await parseCurl(line)) }).toEqual({ line: line.slice(0, 80), status });
   }
-  expect(await send(parseCurl(`curl -i ${url}/healthz`))).toBe(200);
+  // One proof, one use: the same proof sent again is refused.
+  const once = await parseCurl(dpopLine[0]![1]);
+  expect([await send(once), await send(once)]).toEqual([200, 401]);
+  expect(await send(await parseCurl(`curl -i ${url}/healthz`))).toBe(200);
 
   // The start path runs in production mode, and a malformed body to the printed POST is answered
   // as JSON, without a stack or the install path.
   expect(output).not.toMatch(/NODE_ENV is not production/);
-  const post = parseCurl(commands.find(([s]) => s === 201)![1]);
+  const post = await parseCurl(commands.find(([s]) => s === 201)![1]);
   const malformed = await sendForBody({ ...post, body: '{bad' });
   expect([malformed.status, malformed.contentType, malformed.body]).toEqual([400, expect.stringMatching(/^application\/json/), '{"error":"Malformed JSON body"}']);
 

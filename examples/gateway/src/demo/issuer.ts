@@ -7,14 +7,23 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 
+/**
+ * A sender constraint for a minted token (RFC 7800 `cnf`): `jkt`, the thumbprint of a DPoP key
+ * (RFC 9449), or `x5t#S256`, that of a client certificate (RFC 8705).
+ */
+export type DemoConfirmation = { jkt: string } | { 'x5t#S256': string };
+
 export interface DemoIssuer {
   /** `iss` of minted tokens. */
   readonly issuer: string;
   /** `aud` of minted tokens. */
   readonly audience: string;
   readonly jwksUrl: string;
-  /** Sign a token: `sub`, scopes, and optional `jti`, extra claims and lifetime (seconds, default 3600). */
-  mint(claims: { sub: string; scopes: readonly string[]; jti?: string; ttl?: number; extra?: Record<string, unknown> }): Promise<string>;
+  /**
+   * Sign a token: `sub`, scopes, and optional `jti`, extra claims, lifetime (seconds, default
+   * 3600) and `cnf` (a DPoP-bound or certificate-bound token).
+   */
+  mint(claims: { sub: string; scopes: readonly string[]; jti?: string; ttl?: number; extra?: Record<string, unknown>; cnf?: DemoConfirmation }): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -39,8 +48,8 @@ export async function startDemoIssuer(options: { host?: string; audience?: strin
     issuer,
     audience,
     jwksUrl: `${base}/.well-known/jwks.json`,
-    mint: ({ sub, scopes, jti, ttl = 3600, extra = {} }) =>
-      new SignJWT({ ...extra, scope: scopes.join(' ') })
+    mint: ({ sub, scopes, jti, ttl = 3600, extra = {}, cnf }) =>
+      new SignJWT({ ...extra, scope: scopes.join(' '), ...(cnf !== undefined ? { cnf: confirmation(cnf) } : {}) })
         .setProtectedHeader({ alg: 'ES256', kid, typ: 'JWT' })
         .setIssuer(issuer)
         .setAudience(audience)
@@ -55,4 +64,14 @@ export async function startDemoIssuer(options: { host?: string; audience?: strin
         server.close(() => resolve());
       }),
   };
+}
+
+/** A `cnf` claim with exactly one method, checked: a malformed one would mint a token no gate accepts, silently. */
+function confirmation(cnf: DemoConfirmation): DemoConfirmation {
+  const keys = cnf !== null && typeof cnf === 'object' ? Object.keys(cnf) : [];
+  const value = keys.length === 1 ? (cnf as Record<string, unknown>)[keys[0]!] : undefined;
+  if ((keys[0] !== 'jkt' && keys[0] !== 'x5t#S256') || typeof value !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(value)) {
+    throw new TypeError('cnf must be { jkt } or { "x5t#S256" }: one base64url SHA-256 thumbprint');
+  }
+  return { [keys[0]]: value } as DemoConfirmation;
 }

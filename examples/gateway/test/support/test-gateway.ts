@@ -6,7 +6,7 @@ import type http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { createGatewayServer, type Gateway, type GatewayOptions } from '../../src/gateway';
+import { createGatewayServer, type Gateway, type GatewayOptions, type GatewayTls } from '../../src/gateway';
 
 export type LogLine = Record<string, unknown>;
 
@@ -22,7 +22,8 @@ export interface TestGateway {
   stopServer(): Promise<void>;
 }
 
-export async function startTestGateway(options: Omit<GatewayOptions, 'logger'>): Promise<TestGateway> {
+/** `tls`: an HTTPS gateway (see createGatewayServer). */
+export async function startTestGateway(options: Omit<GatewayOptions, 'logger'>, tls?: GatewayTls): Promise<TestGateway> {
   const lines: LogLine[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -30,8 +31,9 @@ export async function startTestGateway(options: Omit<GatewayOptions, 'logger'>):
       done();
     },
   });
-  const { server, gateway } = createGatewayServer({ ...options, logger: pino({ level: 'info' }, sink) });
+  const { server, gateway } = createGatewayServer({ ...options, logger: pino({ level: 'info' }, sink) }, tls);
   const sockets = new Set<Socket>();
+  // Over TLS, 'connection' gives the raw TCP socket: tracked all the same.
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
