@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { createMemoryReplayStore, createVerifier, type Verifier } from '@scopegate/core';
 import { scopeGate } from '@scopegate/express';
-import { DPOP_ROUTES, DpopKeys, dpopAccepted, dpopAttacks, type DpopRequestSpec } from './support/dpop-attack-cases';
+import { challenges, DPOP_ROUTES, DpopKeys, dpopAccepted, dpopAttacks, send } from './support/dpop-attack-cases';
 
 const keys = new DpopKeys();
 const ALGS = 'algs="ES256 EdDSA PS256 RS256"';
@@ -36,34 +36,6 @@ async function startApp(verifier: Verifier, mount = ''): Promise<App> {
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   return Object.assign(state, { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, verifier });
-}
-
-/** Send a request spec over a socket (several DPoP values as several header lines). */
-export function send(base: string, spec: DpopRequestSpec, prefix = ''): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-  const headers: http.OutgoingHttpHeaders = { ...spec.headers };
-  if (spec.authorization !== null) headers.authorization = spec.authorization;
-  if (spec.dpop !== null) headers.dpop = spec.dpop;
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${base}${prefix}${spec.path ?? '/data'}`, { method: spec.method ?? 'GET', headers }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-    });
-    req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
-    req.on('error', reject).end();
-  });
-}
-
-/** The challenges of a `WWW-Authenticate` value by scheme. */
-export function challenges(header: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!header) return out;
-  const starts = [...header.matchAll(/(?:^|, )(Bearer|DPoP)(?= |,|$)/g)];
-  starts.forEach((m, i) => {
-    const from = m.index! + m[0].length;
-    const to = i + 1 < starts.length ? starts[i + 1]!.index! : header.length;
-    out[m[1]!] = header.slice(from, to).trim();
-  });
-  return out;
 }
 
 let app: App;

@@ -5,6 +5,7 @@
  * signed by the issuer's EC key, bound (`cnf.jkt`) to the client's key.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import http from 'node:http';
 import { base64url, calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import type { RouteRule, VerifierOptions } from '@scopegate/core';
 import { makeKey, sign, type TestKey } from '../../../core/test/support/keys';
@@ -185,3 +186,32 @@ export const dpopAccepted: [name: string, make: (k: DpopKeys) => Promise<DpopReq
   }],
   ['an unbound Bearer token (DPoP allowed, not required)', async (k) => ({ authorization: `Bearer ${await k.token({}, null)}`, dpop: null })],
 ];
+
+/** Send a request spec over a socket (several DPoP values as several header lines). */
+export function send(base: string, spec: DpopRequestSpec, prefix = ''): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  const headers: http.OutgoingHttpHeaders = { ...spec.headers };
+  if (spec.authorization !== null) headers.authorization = spec.authorization;
+  if (spec.dpop !== null) headers.dpop = spec.dpop;
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${base}${prefix}${spec.path ?? '/data'}`, { method: spec.method ?? 'GET', headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
+    req.on('error', reject).end();
+  });
+}
+
+/** The challenges of a `WWW-Authenticate` value by scheme. */
+export function challenges(header: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!header) return out;
+  const starts = [...header.matchAll(/(?:^|, )(Bearer|DPoP)(?= |,|$)/g)];
+  starts.forEach((m, i) => {
+    const from = m.index! + m[0].length;
+    const to = i + 1 < starts.length ? starts[i + 1]!.index! : header.length;
+    out[m[1]!] = header.slice(from, to).trim();
+  });
+  return out;
+}
+
