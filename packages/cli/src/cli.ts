@@ -357,8 +357,8 @@ function program(io: Io, setCode: (code: number) => void): Command {
     .description('generate a DPoP key pair (RFC 9449): the private JWK on stdout (or --out), its thumbprint (jkt) on stderr')
     .addOption(new Option('--alg <alg>', 'signing algorithm').choices([...DPOP_ALGORITHMS]).default('ES256'))
     .option('-o, --out <file>', 'write the private JWK to a new file (mode 0600) instead of standard output')
-    .action((opts: { alg: DpopCliAlgorithm; out?: string }) => {
-      const { privateJwk, jkt } = generateDpopKey(opts.alg);
+    .action(async (opts: { alg: DpopCliAlgorithm; out?: string }) => {
+      const { privateJwk, jkt } = await generateDpopKey(opts.alg);
       const json = JSON.stringify(privateJwk, null, 2) + '\n';
       if (opts.out !== undefined) {
         try {
@@ -383,11 +383,11 @@ function program(io: Io, setCode: (code: number) => void): Command {
     .option('--token <token>', 'the access token the request sends (ath); visible to other local users in the process list: prefer --token-file')
     .option('--token-file <file>', 'read the access token from a file (a leading "DPoP " or "Bearer " is dropped)')
     .option('--nonce <nonce>', "the server's DPoP-Nonce")
-    .action((opts: { key: string; method: string; url: string; token?: string; tokenFile?: string; nonce?: string }) => {
+    .action(async (opts: { key: string; method: string; url: string; token?: string; tokenFile?: string; nonce?: string }) => {
       if (opts.token !== undefined && opts.tokenFile !== undefined) throw new InputError('give --token or --token-file, not both');
-      const signer = readSigningKey(opts.key, readText(opts.key));
+      const signer = await readSigningKey(opts.key, readText(opts.key));
       const token = opts.tokenFile !== undefined ? tokenFromText(opts.tokenFile, readText(opts.tokenFile)) : opts.token !== undefined ? tokenFromText('--token', opts.token) : undefined;
-      const proof = signProof(signer, { method: opts.method, url: opts.url, ...(token !== undefined ? { token } : {}), ...(opts.nonce !== undefined ? { nonce: opts.nonce } : {}) });
+      const proof = await signProof(signer, { method: opts.method, url: opts.url, ...(token !== undefined ? { token } : {}), ...(opts.nonce !== undefined ? { nonce: opts.nonce } : {}) });
       io.out(`${proof}\n`);
       setCode(0);
     });

@@ -2,11 +2,11 @@
  * DPoP (RFC 9449) for the command line: a client key pair (`scopegate dpop-key`) and proofs
  * signed with it (`scopegate dpop-proof`), to try a DPoP-protected API with curl.
  *
- * Built on node:crypto alone (JWK import/export, signatures, the RFC 7638 thumbprint): the
- * proofs are plain JWS (RFC 7515), checked by the tests against jose and a real verifier.
- * Nothing here prints a private key member or a token; errors name files and options only.
+ * Keys, thumbprints and signatures with jose, as the verifier checks them. Nothing here prints a
+ * private key member or a token; errors name files and options only.
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign, constants, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, randomUUID, type JsonWebKey } from 'node:crypto';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type KeyObject } from 'jose';
 
 /** Algorithms the two commands support (core's default DPoP algorithms). */
 export const DPOP_ALGORITHMS = ['ES256', 'EdDSA', 'PS256', 'RS256'] as const;
@@ -27,30 +27,17 @@ export function publicJwk(jwk: JsonWebKey): JsonWebKey {
   return out as JsonWebKey;
 }
 
-/** RFC 7638 JWK thumbprint (SHA-256, base64url): the `jkt` a token's `cnf` names. */
-export function jwkThumbprint(jwk: JsonWebKey): string {
-  const pub = publicJwk(jwk);
-  // JSON.stringify keeps insertion order: publicJwk inserts the members sorted.
-  return createHash('sha256').update(JSON.stringify(pub)).digest('base64url');
-}
-
-/** A new key pair: the private JWK (with `alg`) and its public key's thumbprint. */
-export function generateDpopKey(alg: DpopCliAlgorithm): { privateJwk: JsonWebKey & { alg: string }; jkt: string } {
-  const { privateKey } =
-    alg === 'ES256'
-      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
-      : alg === 'EdDSA'
-        ? generateKeyPairSync('ed25519')
-        : generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const jwk = privateKey.export({ format: 'jwk' });
-  const { kty, ...rest } = jwk;
-  return { privateJwk: { kty, ...rest, alg }, jkt: jwkThumbprint(jwk) };
+/** A new key pair: the private JWK (with `alg`) and its public key's RFC 7638 thumbprint, the `jkt` a token's `cnf` names. */
+export async function generateDpopKey(alg: DpopCliAlgorithm): Promise<{ privateJwk: JsonWebKey & { alg: string }; jkt: string }> {
+  const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) });
+  const { kty, ...rest } = (await exportJWK(privateKey)) as JsonWebKey;
+  return { privateJwk: { kty, ...rest, alg }, jkt: await calculateJwkThumbprint(publicJwk({ kty, ...rest }) as never, 'sha256') };
 }
 
 /** A private signing key read from a JWK file, with the algorithm it signs with. */
 export interface DpopSigningKey {
   readonly alg: DpopCliAlgorithm;
-  readonly key: KeyObject;
+  readonly key: CryptoKey | KeyObject | Uint8Array;
   /** The public part, for the proof's `jwk` header. */
   readonly jwk: JsonWebKey;
 }
@@ -59,7 +46,7 @@ export interface DpopSigningKey {
  * Read a private JWK (as `dpop-key` writes it). Its `alg` names the algorithm; without one, an
  * EC P-256 key signs ES256 and an Ed25519 key EdDSA (an RSA key needs `alg`: RS256 or PS256).
  */
-export function readSigningKey(file: string, text: string): DpopSigningKey {
+export async function readSigningKey(file: string, text: string): Promise<DpopSigningKey> {
   let jwk: unknown;
   try {
     jwk = JSON.parse(text);
@@ -83,15 +70,21 @@ export function readSigningKey(file: string, text: string): DpopSigningKey {
   if (!fits) throw new DpopInputError(`${file}: a ${String(k.kty)}${typeof k.crv === 'string' ? ` ${k.crv.slice(0, 16)}` : ''} key cannot sign ${alg}`);
   if (k.use !== undefined && k.use !== 'sig') throw new DpopInputError(`${file}: the key's "use" is not "sig"`);
   if (k.key_ops !== undefined && !(Array.isArray(k.key_ops) && k.key_ops.includes('sign'))) throw new DpopInputError(`${file}: the key's "key_ops" does not allow "sign"`);
-  let key: KeyObject;
+  // Checked with node:crypto first: it says why a key is bad (not private, too short) without echoing it.
   try {
-    key = createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' });
+    const probe = createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' });
+    if (probe.type !== 'private') throw new Error('not private');
+    if (k.kty === 'RSA' && (probe.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) throw new DpopInputError(`${file}: an RSA key must have at least 2048 bits`);
+  } catch (err) {
+    throw err instanceof DpopInputError ? err : new DpopInputError(`${file}: not a valid private ${String(k.kty)} key`);
+  }
+  let key;
+  try {
+    key = await importJWK({ ...(jwk as Record<string, unknown>), alg } as never, alg as string);
   } catch {
     throw new DpopInputError(`${file}: not a valid private ${String(k.kty)} key`);
   }
-  if (key.type !== 'private') throw new DpopInputError(`${file}: not a private key`);
-  if (k.kty === 'RSA' && (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) throw new DpopInputError(`${file}: an RSA key must have at least 2048 bits`);
-  return { alg: alg as DpopCliAlgorithm, key, jwk: publicJwk(createPublicKey(key).export({ format: 'jwk' })) };
+  return { alg: alg as DpopCliAlgorithm, key, jwk: publicJwk(jwk as JsonWebKey) };
 }
 
 /** What a proof says. */
@@ -125,25 +118,14 @@ export function htuOf(url: string): string {
 }
 
 /** Sign a DPoP proof (RFC 9449 §4.2) for one request with `signer`; the compact JWS. */
-export function signProof(signer: DpopSigningKey, request: ProofRequest, now: number = Date.now()): string {
+export async function signProof(signer: DpopSigningKey, request: ProofRequest, now: number = Date.now()): Promise<string> {
   if (!TOKEN.test(request.method)) throw new DpopInputError('--method must be an HTTP method (an RFC 9110 token, e.g. GET)');
   const htu = htuOf(request.url);
   if (request.nonce !== undefined && !NONCE.test(request.nonce)) throw new DpopInputError('--nonce must be printable ASCII without spaces, quotes or backslashes (the DPoP-Nonce value)');
-  const header = { typ: 'dpop+jwt', alg: signer.alg, jwk: signer.jwk };
   const payload: Record<string, unknown> = { jti: randomUUID(), htm: request.method, htu, iat: Math.floor(now / 1000) };
   if (request.token !== undefined) payload.ath = createHash('sha256').update(request.token).digest('base64url');
   if (request.nonce !== undefined) payload.nonce = request.nonce;
-  const input = `${b64(header)}.${b64(payload)}`;
-  const data = Buffer.from(input, 'ascii');
-  const signature =
-    signer.alg === 'ES256'
-      ? sign('sha256', data, { key: signer.key, dsaEncoding: 'ieee-p1363' })
-      : signer.alg === 'EdDSA'
-        ? sign(null, data, signer.key)
-        : signer.alg === 'PS256'
-          ? sign('sha256', data, { key: signer.key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 })
-          : sign('sha256', data, signer.key);
-  return `${input}.${signature.toString('base64url')}`;
+  return new SignJWT(payload).setProtectedHeader({ typ: 'dpop+jwt', alg: signer.alg, jwk: signer.jwk as never }).sign(signer.key);
 }
 
 /**
@@ -157,4 +139,3 @@ export function tokenFromText(source: string, text: string): string {
   return token;
 }
 
-const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
