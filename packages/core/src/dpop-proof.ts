@@ -128,7 +128,11 @@ export async function checkDpopProof(settings: DpopSettings, request: DpopReques
   const jwk = header.jwk as JWK | undefined;
   if (jwk === null || typeof jwk !== 'object' || Array.isArray(jwk)) throw invalid('"jwk" header must be a public key');
   if (jwk.kty === 'oct' || PRIVATE_MEMBERS.some((m) => (jwk as Record<string, unknown>)[m] !== undefined)) throw invalid('"jwk" header must be a public key');
-  if ((jwk.use !== undefined && jwk.use !== 'sig') || (jwk.alg !== undefined && jwk.alg !== alg)) throw invalid('"jwk" header is not a signing key for this algorithm');
+  const ops = (jwk as { key_ops?: unknown }).key_ops;
+  // Checked here, not left to the import: an imported key is cached by thumbprint, which these members are not part of.
+  if ((jwk.use !== undefined && jwk.use !== 'sig') || (jwk.alg !== undefined && jwk.alg !== alg) || (ops !== undefined && !(Array.isArray(ops) && ops.includes('verify')))) {
+    throw invalid('"jwk" header is not a signing key for this algorithm');
+  }
   const thumbprint = jwkThumbprint(jwk);
   if (thumbprint === null) throw invalid('"jwk" header must be a public key');
   // RFC 9449 §7.1's answer for a proof whose key is not the one the token is bound to.
@@ -169,7 +173,7 @@ export async function checkDpopProof(settings: DpopSettings, request: DpopReques
   const id = createHash('sha256').update(`${thumbprint}\n${jti}`).digest('base64url');
   let fresh: boolean;
   try {
-    fresh = await settings.replay.use(id, iat, Math.ceil((iat + settings.maxAge + 1) * 1000));
+    fresh = await settings.replay.use(id, iat, Math.ceil((iat + settings.maxAge + 1) * 1000), thumbprint);
   } catch (err) {
     throw err instanceof ScopeGateError ? err : new ReplayUnavailableError(err);
   }
