@@ -6,7 +6,7 @@
  * private key member or a token; errors name files and options only.
  */
 import { createHash, createPrivateKey, randomUUID, type JsonWebKey } from 'node:crypto';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type KeyObject } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose';
 
 /** Algorithms the two commands support (core's default DPoP algorithms). */
 export const DPOP_ALGORITHMS = ['ES256', 'EdDSA', 'PS256', 'RS256'] as const;
@@ -37,7 +37,8 @@ export async function generateDpopKey(alg: DpopCliAlgorithm): Promise<{ privateJ
 /** A private signing key read from a JWK file, with the algorithm it signs with. */
 export interface DpopSigningKey {
   readonly alg: DpopCliAlgorithm;
-  readonly key: CryptoKey | KeyObject | Uint8Array;
+  /** jose's imported key (typed opaquely: the declarations import nothing from jose, which is ESM-only). */
+  readonly key: object;
   /** The public part, for the proof's `jwk` header. */
   readonly jwk: JsonWebKey;
 }
@@ -125,7 +126,7 @@ export async function signProof(signer: DpopSigningKey, request: ProofRequest, n
   const payload: Record<string, unknown> = { jti: randomUUID(), htm: request.method, htu, iat: Math.floor(now / 1000) };
   if (request.token !== undefined) payload.ath = createHash('sha256').update(request.token).digest('base64url');
   if (request.nonce !== undefined) payload.nonce = request.nonce;
-  return new SignJWT(payload).setProtectedHeader({ typ: 'dpop+jwt', alg: signer.alg, jwk: signer.jwk as never }).sign(signer.key);
+  return new SignJWT(payload).setProtectedHeader({ typ: 'dpop+jwt', alg: signer.alg, jwk: signer.jwk as never }).sign(signer.key as Parameters<SignJWT['sign']>[0]);
 }
 
 /**
