@@ -20,8 +20,9 @@ import http from 'node:http';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { SignJWT } from 'jose';
 import pino from 'pino';
+import { makeProofKey, type ProofKey } from '../../../packages/express/test/support/dpop-attack-cases';
 import { certificateThumbprint, compileRoutes, createVerifier, type VerifierOptions } from '@scopegate/core';
 import { loadConfig } from '../src/config';
 import { startDemoIssuer, type DemoConfirmation, type DemoIssuer } from '../src/demo/issuer';
@@ -44,15 +45,13 @@ const table = compileRoutes([
 
 let issuer: DemoIssuer;
 let upstream: RawUpstream;
-let clientKey: { privateKey: CryptoKey; jwk: JWK; jkt: string };
+let clientKey: ProofKey;
 const dir = mkdtempSync(join(tmpdir(), 'gw-dpop-mtls-'));
 
 beforeAll(async () => {
   issuer = await startDemoIssuer();
   upstream = await startRawUpstream();
-  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-  const jwk = await exportJWK(publicKey);
-  clientKey = { privateKey, jwk, jkt: await calculateJwkThumbprint(jwk, 'sha256') };
+  clientKey = await makeProofKey('ES256');
 });
 
 afterAll(async () => {

@@ -5,13 +5,14 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import net from 'node:net';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { SignJWT } from 'jose';
 import { certificateThumbprint, compileRoutes, createVerifier, type VerifierOptions } from '@scopegate/core';
 import { startDemoIssuer, type DemoConfirmation, type DemoIssuer } from '../src/demo/issuer';
 import { compileTrustProxy } from '../src/forward-headers';
 import { startTestGateway, type TestGateway } from './support/test-gateway';
 import { headerValues, startRawUpstream, type RawUpstream } from './support/raw-upstream';
 import { makeCert, type TestCert } from '../../../packages/core/test/support/certs';
+import { makeProofKey, type ProofKey } from '../../../packages/express/test/support/dpop-attack-cases';
 
 jest.setTimeout(30_000);
 
@@ -25,16 +26,14 @@ const table = compileRoutes([
 
 let issuer: DemoIssuer;
 let upstream: RawUpstream;
-let clientKey: { privateKey: CryptoKey; jwk: JWK; jkt: string };
+let clientKey: ProofKey;
 let certA: TestCert;
 let certC: TestCert;
 
 beforeAll(async () => {
   issuer = await startDemoIssuer();
   upstream = await startRawUpstream();
-  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-  const jwk = await exportJWK(publicKey);
-  clientKey = { privateKey, jwk, jkt: await calculateJwkThumbprint(jwk, 'sha256') };
+  clientKey = await makeProofKey('ES256');
   certA = makeCert('client-a');
   certC = makeCert('client-c');
 }, 60_000);

@@ -1,31 +1,11 @@
 /** The CLI through real child processes (the built bin, as users run it). */
-import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { bin, root, run, scratch } from './support/run-cli';
 import { JSDOM } from 'jsdom';
 
-const root = join(__dirname, '..', '..', '..');
-const bin = join(root, 'packages', 'cli', 'bin', 'scopegate.js');
-const dir = mkdtempSync(join(tmpdir(), 'scopegate-cli-'));
-const file = (name: string, text: string) => {
-  const p = join(dir, name);
-  writeFileSync(p, text);
-  return p;
-};
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-const run = (...args: string[]): Promise<Run> =>
-  new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
+const { dir, file } = scratch('scopegate-cli-');
 
 const rules = file('rules.json', JSON.stringify([
   { method: 'GET', path: '/items/:id', scopes: ['items.read'], description: 'Get item' },

@@ -2,35 +2,14 @@
  * `scopegate dpop-key` and `scopegate dpop-proof` through the built binary (real child
  * processes): keys, proofs checked with jose and accepted by a real core verifier, usage errors.
  */
-import { execFile } from 'node:child_process';
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { run, scratch } from './support/run-cli';
 import { calculateJwkThumbprint, EmbeddedJWK, exportJWK, generateKeyPair, jwtVerify, SignJWT, type JWK } from 'jose';
 import { authorizePathname, compileRoutes, createVerifier } from '@scopegate/core';
 
-const root = join(__dirname, '..', '..', '..');
-const bin = join(root, 'packages', 'cli', 'bin', 'scopegate.js');
-const dir = mkdtempSync(join(tmpdir(), 'scopegate-dpop-'));
-const file = (name: string, text: string) => {
-  const p = join(dir, name);
-  writeFileSync(p, text);
-  return p;
-};
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-const run = (...args: string[]): Promise<Run> =>
-  new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1' }, timeout: 15_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
+const { dir, file } = scratch('scopegate-dpop-');
 
 const ALGS = ['ES256', 'EdDSA', 'PS256', 'RS256'] as const;
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi'];
