@@ -14,15 +14,14 @@
  *   CLIENT_CERT_HEADER from a trusted peer (127.0.0.2) and from an untrusted one (127.0.0.1).
  */
 import { execFileSync } from 'node:child_process';
-import { createHash, randomUUID, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SignJWT } from 'jose';
 import pino from 'pino';
-import { makeProofKey, type ProofKey } from '../../../packages/express/test/support/dpop-attack-cases';
+import { dpopProof, makeProofKey, type ProofKey } from '../../../packages/express/test/support/dpop-attack-cases';
 import { certificateThumbprint, compileRoutes, createVerifier, type VerifierOptions } from '@scopegate/core';
 import { loadConfig } from '../src/config';
 import { startDemoIssuer, type DemoConfirmation, type DemoIssuer } from '../src/demo/issuer';
@@ -64,12 +63,7 @@ const verifierOptions = (extra: Partial<VerifierOptions>): VerifierOptions => ({
 const mint = (scopes: string[], cnf?: DemoConfirmation, extra: Record<string, unknown> = {}) => issuer.mint({ sub: 'client-1', scopes, extra, ...(cnf ? { cnf } : {}) });
 
 /** A DPoP proof of the client key for `htm` `htu`, bound to `token` (its `ath`). */
-const proof = (htm: string, htu: string, token: string, extra: Record<string, unknown> = {}) =>
-  new SignJWT({ htm, htu, ath: createHash('sha256').update(token).digest('base64url'), ...extra })
-    .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: clientKey.jwk })
-    .setIssuedAt()
-    .setJti(randomUUID())
-    .sign(clientKey.privateKey);
+const proof = (htm: string, htu: string, token: string, extra: Record<string, unknown> = {}) => dpopProof(clientKey, htm, htu, token, extra);
 
 interface Answer {
   status: number;

@@ -3,16 +3,14 @@
  * raw recording upstream. Tests that exposed a hole assert the SAFE behaviour (they fail until
  * fixed); the rest confirm a check held.
  */
-import { createHash, randomUUID } from 'node:crypto';
 import net from 'node:net';
-import { SignJWT } from 'jose';
 import { certificateThumbprint, compileRoutes, createVerifier, type VerifierOptions } from '@scopegate/core';
 import { startDemoIssuer, type DemoConfirmation, type DemoIssuer } from '../src/demo/issuer';
 import { compileTrustProxy } from '../src/forward-headers';
 import { startTestGateway, type TestGateway } from './support/test-gateway';
 import { headerValues, startRawUpstream, type RawUpstream } from './support/raw-upstream';
 import { makeCert, type TestCert } from '../../../packages/core/test/support/certs';
-import { makeProofKey, type ProofKey } from '../../../packages/express/test/support/dpop-attack-cases';
+import { dpopProof, makeProofKey, type ProofKey } from '../../../packages/express/test/support/dpop-attack-cases';
 
 jest.setTimeout(30_000);
 
@@ -45,12 +43,7 @@ afterAll(async () => {
 
 const verifierOptions = (extra: Partial<VerifierOptions>): VerifierOptions => ({ algorithms: ['ES256'], jwksUri: issuer.jwksUrl, issuer: issuer.issuer, audience: issuer.audience, ...extra });
 const mint = (scopes: string[], cnf?: DemoConfirmation) => issuer.mint({ sub: 'client-1', scopes, ...(cnf ? { cnf } : {}) });
-const proof = (htm: string, htu: string, token: string, extra: Record<string, unknown> = {}) =>
-  new SignJWT({ htm, htu, ath: createHash('sha256').update(token).digest('base64url'), ...extra })
-    .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: clientKey.jwk })
-    .setIssuedAt()
-    .setJti(randomUUID())
-    .sign(clientKey.privateKey);
+const proof = (htm: string, htu: string, token: string, extra: Record<string, unknown> = {}) => dpopProof(clientKey, htm, htu, token, extra);
 
 /** One raw request from `localAddress`; the status line's code and the whole answer; bounded. */
 function raw(port: number, lines: string[], localAddress = '127.0.0.1'): Promise<{ status: number; text: string }> {

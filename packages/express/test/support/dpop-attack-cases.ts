@@ -30,6 +30,14 @@ export async function makeProofKey(alg: 'ES256' | 'RS256' | 'EdDSA' | 'PS256' = 
 }
 
 export const ath = (token: string): string => createHash('sha256').update(token).digest('base64url');
+
+/** A plain ES256 proof of `key` for `htm` `htu`, bound to `token` (its `ath`), with extra claims. */
+export const dpopProof = (key: ProofKey, htm: string, htu: string, token: string, extra: Record<string, unknown> = {}): Promise<string> =>
+  new SignJWT({ htm, htu, ath: ath(token), ...extra })
+    .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: key.jwk })
+    .setIssuedAt()
+    .setJti(randomUUID())
+    .sign(key.privateKey);
 const now = () => Math.floor(Date.now() / 1000);
 const b64 = (v: unknown) => base64url.encode(typeof v === 'string' ? v : JSON.stringify(v));
 
