@@ -59,9 +59,6 @@ export interface RouteTable {
   readonly compileStats: { readonly buildNs: number; readonly ambiguityNs: number };
 }
 
-/** path-to-regexp refuses more than 256 alternatives per pattern, so this spacing never collides. */
-const ALT_SLOTS = 256;
-
 /**
  * Compile route rules into a table that answers as Express 5 would route: the first rule in the
  * list whose pattern and method match a request answers it (Express's registration order).
@@ -140,7 +137,8 @@ export function buildTable(rules: readonly RouteRule[], options: CompileOptions 
     const methods = new Set(rule.methods);
     if (methods.has('GET')) methods.add('HEAD');
     patterns.forEach((tokens, altIndex) => {
-      const alt: Alternative = { rule, altIndex, prio: rule.index * ALT_SLOTS + altIndex, tokens, methods };
+      // Priority: the alternative's place in the table, rule by rule, each rule's in path-to-regexp's order.
+      const alt: Alternative = { rule, altIndex, prio: alternatives.length, tokens, methods };
       alternatives.push(alt);
       insert(root, alt, opts);
     });
