@@ -126,7 +126,9 @@ const median = (xs) => {
  * scopeGate app can reach against the no-op app.
  */
 async function profileMiddleware(env, token, { warm, seconds, rounds }) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scopegate-bench-'));
+  // BENCH_KEEP_PROFILES=<dir>: the profiles are left there (cpu and heap per app and round), to read the frames.
+  const keep = process.env.BENCH_KEEP_PROFILES;
+  const dir = keep ? (fs.mkdirSync(keep, { recursive: true }), keep) : fs.mkdtempSync(path.join(os.tmpdir(), 'scopegate-bench-'));
   const apps = { scopegate: 'scopeGateMiddleware', noop: 'noopMiddleware' };
   // The rest of the app: Express's router and what it calls after the middleware's next().
   const rest = (frame) => frame.url.includes('/node_modules/router/');
@@ -151,7 +153,7 @@ async function profileMiddleware(env, token, { warm, seconds, rounds }) {
       }
     }
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (!keep) fs.rmSync(dir, { recursive: true, force: true });
   }
   const summary = (xs) => ({
     share: median(xs.map((x) => x.share)),
