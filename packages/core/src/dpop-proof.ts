@@ -118,8 +118,8 @@ interface ProofKeyEntry {
 const headers = new Map<string, ProofKeyEntry>();
 const MAX_HEADERS = 4096;
 
-/** The checked key of a proof header segment (cached), or a refusal. */
-async function proofKey(segment: string): Promise<ProofKeyEntry> {
+/** The checked key of a proof header segment (cached), or a refusal; a key that is not `jkt`'s is never imported. */
+async function proofKey(segment: string, jkt: string): Promise<ProofKeyEntry> {
   const known = headers.get(segment);
   if (known !== undefined) return known;
   let header: Record<string, unknown>;
@@ -142,6 +142,8 @@ async function proofKey(segment: string): Promise<ProofKeyEntry> {
   }
   const thumbprint = jwkThumbprint(jwk);
   if (thumbprint === null) throw invalid('"jwk" header must be a public key');
+  // Before the import: a token holder cannot make the gate import (and cache) keys of their choice.
+  if (thumbprint !== jkt) throw keyBinding();
   let key;
   try {
     key = await importJWK({ ...jwk, ext: true }, alg);
@@ -164,10 +166,9 @@ export async function checkDpopProof(settings: DpopSettings, request: DpopReques
   const proof = oneProof(request.proof);
   const segment = proof.slice(0, proof.indexOf('.'));
   // A known header needs no promise of its own: one microtask fewer per request.
-  const { alg, thumbprint, key } = headers.get(segment) ?? (await proofKey(segment));
+  const { alg, thumbprint, key } = headers.get(segment) ?? (await proofKey(segment, jkt));
+  if (thumbprint !== jkt) throw keyBinding();
   if (!settings.algorithms.includes(alg)) throw invalid('algorithm not allowed');
-  // RFC 9449 §7.1's answer for a proof whose key is not the one the token is bound to.
-  if (thumbprint !== jkt) throw new UnauthorizedError('ERR_TOKEN_INVALID', 'Invalid token: DPoP key binding does not match');
   let payload: Record<string, unknown>;
   try {
     ({ payload } = await jwtVerify(proof, key, { typ: 'dpop+jwt', algorithms: [alg], clockTolerance: settings.clockTolerance, requiredClaims: ['jti', 'htm', 'htu', 'iat'] }));
@@ -237,6 +238,11 @@ function sameResource(settings: DpopSettings, htu: string, target: string): bool
   const end = target.search(/[?#]/);
   const path = normalizePath(end === -1 ? target : target.slice(0, end));
   return path !== null && path === uri.path;
+}
+
+/** RFC 9449 §7.1's answer for a proof whose key is not the one the token is bound to. */
+function keyBinding(): UnauthorizedError {
+  return new UnauthorizedError('ERR_TOKEN_INVALID', 'Invalid token: DPoP key binding does not match');
 }
 
 function invalid(why: string): DpopProofError {
