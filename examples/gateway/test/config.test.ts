@@ -9,6 +9,7 @@ import { checkScope } from '@scopegate/core';
 import { defaultDpopOrigins, GatewayConfigError, helpText, HelpRequested, loadConfig, routesFileContent } from '../src/config';
 import { listenLoopback } from '../src/demo/upstream';
 import { startGateway } from '../src/run';
+import { thrownBy } from '../../../packages/core/test/support/thrown';
 
 const SECRET = 'x'.repeat(32);
 /** The claim checks an upstream configuration now needs (see 'issuer and audience'). */
@@ -132,19 +133,9 @@ const bad: [string, Record<string, string>, string[], RegExp[]][] = [
   ['unchecked claims in the embedded demo', { ALLOW_UNCHECKED_CLAIMS: 'iss,aud' }, [], [/^ALLOW_UNCHECKED_CLAIMS: applies with UPSTREAM_URL only/]],
 ];
 
-/** What loadConfig throws for these settings (undefined when it does not). */
-function configError(env: Parameters<typeof loadConfig>[0], argv: Parameters<typeof loadConfig>[1]): unknown {
-  try {
-    loadConfig(env, argv);
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
-
 describe.each(bad)('%s', (_name, env, argv, messages) => {
   test('GatewayConfigError with one message per bad value', () => {
-    const error = configError(env, argv);
+    const error = thrownBy(() => loadConfig(env, argv));
     expect(error).toBeInstanceOf(GatewayConfigError);
     const problems = (error as GatewayConfigError).problems;
     expect(problems).toHaveLength(messages.length);
@@ -306,7 +297,7 @@ describe('sender-constrained tokens: DPOP_*, MTLS, TLS_*, CLIENT_CERT_HEADER (is
   ];
 
   test.each(problems)('%s: one message per bad value, no secret in it', (_name, env, argv, messages) => {
-    const error = configError(env, argv);
+    const error = thrownBy(() => loadConfig(env, argv));
     expect(error).toBeInstanceOf(GatewayConfigError);
     const got = (error as GatewayConfigError).problems;
     expect(got).toHaveLength(messages.length);

@@ -10,6 +10,7 @@ import { HS_SECRET, sign } from '../../../packages/core/test/support/keys';
 import { GatewayConfigError, helpText, loadConfig } from '../src/config';
 import { listenLoopback, type RunningServer } from '../src/demo/upstream';
 import { startGateway, type RunningGateway } from '../src/run';
+import { thrownBy } from '../../../packages/core/test/support/thrown';
 
 const ISSUER = 'https://issuer.example.com/';
 const BASE = { UPSTREAM_URL: 'http://u.test', JWT_SECRET: HS_SECRET, JWT_ISSUER: ISSUER, JWT_AUDIENCE: 'api' };
@@ -41,12 +42,7 @@ describe('configuration', () => {
       [/^AUTHORIZATION_SERVERS: required with RESOURCE_URL when JWT_ISSUER is not set/],
     ],
   ])('%s → GatewayConfigError', (_name, env, messages) => {
-    let error: unknown;
-    try {
-      loadConfig(env);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => loadConfig(env));
     expect(error).toBeInstanceOf(GatewayConfigError);
     const problems = (error as GatewayConfigError).problems;
     expect(problems).toHaveLength(messages.length);

@@ -1,4 +1,5 @@
 import { checkScope, compileRoutes, parseScopes, BadPathError, type DecisionReason } from '@scopegate/core';
+import { thrownBy } from './support/thrown';
 
 const table = compileRoutes([
   { method: 'GET', path: '/healthz', public: true },
@@ -73,12 +74,7 @@ test('parseScopes ignores empty and duplicate entries and keeps a Set as is', ()
 
 test('match throws BadPathError (400) for malformed encoding, distinct from no match', () => {
   expect(table.match('GET', '/nope')).toBeNull();
-  let error: unknown;
-  try {
-    table.match('GET', '/users/%E0');
-  } catch (e) {
-    error = e;
-  }
+  const error = thrownBy(() => table.match('GET', '/users/%E0'));
   expect(error).toBeInstanceOf(BadPathError);
   expect((error as BadPathError).status).toBe(400);
   expect((error as BadPathError).code).toBe('ERR_BAD_PATH');

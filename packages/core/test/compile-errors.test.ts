@@ -1,4 +1,5 @@
 import { compileRoutes, RouteConfigError, ScopeGateError, type RouteRule, type RouteConfigErrorCode } from '@scopegate/core';
+import { thrownBy } from './support/thrown';
 
 const ok: RouteRule = { method: 'GET', path: '/ok', scopes: ['a'] };
 
@@ -79,12 +80,7 @@ const cases: Case[] = [
 
 describe.each(cases)('%s', (_name, rules, options, code, message) => {
   test(`throws ${code} naming the rule`, () => {
-    let error: unknown;
-    try {
-      compileRoutes(rules as RouteRule[], options as never);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => compileRoutes(rules as RouteRule[], options as never));
     expect(error).toBeInstanceOf(RouteConfigError);
     expect(error).toBeInstanceOf(ScopeGateError);
     expect((error as RouteConfigError).code).toBe(code);

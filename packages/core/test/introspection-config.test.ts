@@ -1,5 +1,6 @@
 /** createIntrospector's options: bad input is a ConfigError at construction, naming the option, never echoing a secret. */
 import { ConfigError, createIntrospector, IntrospectionUnavailableError, ScopeGateError, type IntrospectionOptions } from '@scopegate/core';
+import { thrownBy } from './support/thrown';
 
 const URL_OK = 'https://issuer.example/oauth2/introspect';
 const BASIC = { method: 'client_secret_basic', clientId: 'api', clientSecret: 's3cr3t-value' } as const;
@@ -63,12 +64,7 @@ const bad: [string, unknown, RegExp][] = [
 ];
 
 test.each(bad)('%s → ConfigError naming the option', (_name, options, message) => {
-  let error: unknown;
-  try {
-    createIntrospector(options as IntrospectionOptions);
-  } catch (e) {
-    error = e;
-  }
+  const error = thrownBy(() => createIntrospector(options as IntrospectionOptions));
   expect(error).toBeInstanceOf(ConfigError);
   expect((error as ConfigError).code).toBe('ERR_INVALID_OPTION');
   expect((error as ConfigError).message).toMatch(message);

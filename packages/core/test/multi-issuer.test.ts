@@ -1,6 +1,7 @@
 /** `issuers`: several issuers behind one verifier, each token verified against the entry its `iss` names, and that entry alone. */
 import { ConfigError, createVerifier, KeysUnavailableError, UnauthorizedError, type VerifierOptions } from '@scopegate/core';
 import { HS_SECRET, makeKey, sign, startJwksServer, type JwksServer, type TestKey } from './support/keys';
+import { thrownBy } from './support/thrown';
 
 const A = 'https://a.issuer.test/';
 const B = 'https://b.issuer.test/';
@@ -269,12 +270,7 @@ describe('configuration', () => {
     ['with profile', () => ({ profile: 'rfc9068', issuers: [entry()] }), /^issuers cannot be combined with profile/],
   ];
   test.each(cases)('%s → ConfigError naming the option', (_name, make, message) => {
-    let error: unknown;
-    try {
-      createVerifier(make() as VerifierOptions);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => createVerifier(make() as VerifierOptions));
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).not.toContain(HS_SECRET);

@@ -1,5 +1,6 @@
 import { ConfigError, createVerifier, ScopeGateError, type VerifierOptions } from '@scopegate/core';
 import { HS_SECRET, makeKey, type TestKey } from './support/keys';
+import { thrownBy } from './support/thrown';
 
 let rsa: TestKey;
 let ec: TestKey;
@@ -39,12 +40,7 @@ const cases: [string, () => unknown, RegExp][] = [
 
 describe.each(cases)('%s', (_name, make, message) => {
   test('throws ConfigError at construction', () => {
-    let error: unknown;
-    try {
-      createVerifier(make() as VerifierOptions);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => createVerifier(make() as VerifierOptions));
     expect(error).toBeInstanceOf(ConfigError);
     expect(error).toBeInstanceOf(ScopeGateError);
     expect((error as ConfigError).code).toBe('ERR_INVALID_OPTION');

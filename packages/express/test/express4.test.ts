@@ -14,7 +14,7 @@ import { parse } from 'path-to-regexp';
 import request from 'supertest';
 import { compileRoutes, RouteConfigError, ScopeGateError, type RouteRule } from '@scopegate/core';
 import { auditApp, scopeGate, type ScopeGateOptions } from '@scopegate/express';
-import { checkOne, CLAIMS, closeAgent, GATE_VERIFIER, makeCompilable, newTally, requestArb, SCOPES, send, subsets, tokenWith, type Tally } from './support/differential';
+import { checkOne, CLAIMS, closeAgent, expectSound, GATE_VERIFIER, makeCompilable, newTally, requestArb, SCOPES, send, subsets, tokenWith, type Tally } from './support/differential';
 import { express4, EXPRESS4_VERSION, FEATURES, measure, requestSources, startPair4, table4Arb, toExpress4, type Measurement, type WildcardSpelling } from './support/express4';
 
 const TOTAL = Number(process.env.EXPRESS4_RUNS ?? 2000);
@@ -162,11 +162,7 @@ test(`Express ${EXPRESS4_VERSION}, random tables of static, :param, {/:param} an
   const tally = await runDifferential('regexp', TOTAL, () => undefined);
   if (process.env.EXPRESS4_RUNS) console.log(`express4 /:name(.+): ${JSON.stringify(tally)}`);
   expect(tally.requests).toBe(Math.ceil(TOTAL / PER_TABLE) * PER_TABLE);
-  expect(tally.bypasses + tally.falseDenials + tally.disagreements).toBe(0);
-  expect(tally.handlerRan).toBeGreaterThan(tally.requests / 20);
-  expect(tally.refusedByGate).toBeGreaterThan(tally.requests / 20);
-  expect(tally.boundHandlerRan).toBeGreaterThan(tally.requests / 100);
-  expect(tally.refusedForBinding).toBeGreaterThan(tally.requests / 100);
+  expectSound(tally);
 }, Math.max(60_000, TOTAL * 20));
 
 test(`Express 4's bare * for *name: every difference is an empty rest (/files/ against /files/*), ${Math.ceil(TOTAL / 2)} requests`, async () => {

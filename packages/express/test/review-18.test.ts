@@ -45,13 +45,16 @@ async function startApp(options: VerifierOptions): Promise<App> {
   app.get('/data', handler('/data'));
   app.get('/items/:id', handler('/items/:id'));
   app.get('/files/*path', handler('/files/*path'));
+  return { ...(await listen(app)), runs, verifier };
+}
+
+/** An Express app on 127.0.0.1: its URL, its server, and a close that cuts open connections. */
+async function listen(app: express.Express): Promise<{ url: string; server: http.Server; close(): Promise<void> }> {
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     server,
-    runs,
-    verifier,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -400,10 +403,8 @@ describe('held: the gate under a rewriting middleware and a mount path', () => {
       ran++;
       res.json({ ok: true });
     });
-    const server = ex.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
+    const { url, close } = await listen(ex);
     try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       const t = await keys.token();
       // A proof for the rewritten path is not a proof for what the client asked for.
       expect((await send(url, { authorization: `DPoP ${t}`, dpop: await keys.proof(t), path: '/v1/data' })).status).toBe(401);
@@ -413,8 +414,7 @@ describe('held: the gate under a rewriting middleware and a mount path', () => {
       expect((await send(url, { authorization: `DPoP ${noScope}`, dpop: await keys.proof(noScope, { htu: `${ORIGIN}/v1/data` }), path: '/v1/data' })).status).toBe(403);
       expect(ran).toBe(1);
     } finally {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await close();
     }
   });
 
@@ -427,10 +427,8 @@ describe('held: the gate under a rewriting middleware and a mount path', () => {
       seen.push(req.auth);
       res.json({ ok: true });
     });
-    const server = ex.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
+    const { url, close } = await listen(ex);
     try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       const t = await keys.token();
       const p = await keys.proof(t);
       expect((await send(url, { authorization: `Bearer ${t}`, dpop: p })).status).toBe(200);
@@ -439,8 +437,7 @@ describe('held: the gate under a rewriting middleware and a mount path', () => {
       expect((await send(url, { authorization: `DPoP ${t}`, dpop: p })).status).toBe(200);
       expect((seen[1] as { token: string }).token).toBe(t);
     } finally {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await close();
     }
   });
 });

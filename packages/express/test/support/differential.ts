@@ -443,6 +443,19 @@ export interface Tally {
   specificFirstRan: number;
 }
 
+/**
+ * No bypass, no false denial, no disagreement — and every outcome reached (handlers ran, the
+ * gate refused, bound routes both ran and were refused for their bindings), so the properties
+ * are exercised, not vacuous.
+ */
+export function expectSound(tally: Tally): void {
+  expect(tally.bypasses + tally.falseDenials + tally.disagreements).toBe(0);
+  expect(tally.handlerRan).toBeGreaterThan(tally.requests / 20);
+  expect(tally.refusedByGate).toBeGreaterThan(tally.requests / 20);
+  expect(tally.boundHandlerRan).toBeGreaterThan(tally.requests / 100);
+  expect(tally.refusedForBinding).toBeGreaterThan(tally.requests / 100);
+}
+
 export const newTally = (): Tally => ({ requests: 0, handlerRan: 0, refusedByGate: 0, refusedByParser: 0, refusedByFirewall: 0, bypasses: 0, falseDenials: 0, disagreements: 0, boundHandlerRan: 0, refusedForBinding: 0, specificFirstRan: 0 });
 
 type Matcher = { later: number; matches: (pathname: string) => boolean; handles: (method: string) => boolean };
